@@ -49,3 +49,10 @@ impl Clock for ManualClock {
             .expect("clock mutex is never poisoned: no code panics holding it")
     }
 }
+
+impl ManualClock {
+    /// The clock's time plus `by`, without moving it.
+    pub fn now_plus(&self, by: Duration) -> OffsetDateTime {
+        self.now() + by
+    }
+}

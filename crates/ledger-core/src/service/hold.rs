@@ -438,9 +438,9 @@ impl Ledger {
             actual
         } else {
             // Above the hold: the extra comes from what the wallet has available (nothing while
-            // in debt), never from credits other reservations hold.
-            let extra = actual.saturating_minus(hold).min(wallet.available());
-            hold.plus(extra)
+            // in debt), never from credits other reservations hold. With this hold released,
+            // `available()` counts the hold itself plus the free credits.
+            actual.min(wallet.available().max(hold))
         };
         burn(&mut journal, &mut wallet, charged);
         wallet.total_spent = wallet.total_spent.plus(charged);

@@ -1,0 +1,1 @@
+//! purse-api (in progress)

@@ -1,0 +1,3 @@
+//! The `purse` binary.
+
+fn main() {}

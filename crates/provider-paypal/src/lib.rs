@@ -1,0 +1,1 @@
+//! provider-paypal (in progress)

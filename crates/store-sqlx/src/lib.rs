@@ -1,0 +1,1 @@
+//! store-sqlx (in progress)
