@@ -21,6 +21,7 @@ pub mod error;
 pub mod id;
 pub mod journal;
 pub mod money;
+pub mod payment_session;
 pub mod ports;
 pub mod reservation;
 pub mod service;

@@ -6,15 +6,17 @@
 mod clock;
 mod directory;
 mod idempotency;
+mod payment_store;
 mod provider;
 mod store;
 
 pub use clock::{Clock, IdSource};
 pub use directory::{ApiToken, DirectoryStore};
 pub use idempotency::{IdempotencyClaim, IdempotencyStore, StoredResponse};
+pub use payment_store::{PaymentDueWork, PaymentSessionFilter, PaymentStore, SavedPaymentMethod};
 pub use provider::{
-    CaptureOutcome, CheckoutCreated, CheckoutRequest, OrderState, PaymentProvider, ProviderEvent,
-    ProviderEventKind, RefundOutcome, WebhookRequest,
+    CaptureOutcome, CheckoutCreated, CheckoutRequest, MerchantCharge, OrderState, PaymentProvider,
+    ProviderEvent, ProviderEventKind, RefundOutcome, SavedMethod, WebhookRequest,
 };
 pub use store::{
     AuditSnapshot, CostTicketFilter, DueWork, LedgerStore, Page, PageRequest, UnitOfWork,

@@ -4,9 +4,11 @@ use time::OffsetDateTime;
 
 use crate::cost_ticket::{CostTicket, CostTicketStatus};
 use crate::error::StoreError;
+use crate::id::PaymentSessionId;
 use crate::id::{CostTicketId, OrgId, ReservationId, TransactionId, UserId, WalletId};
 use crate::journal::{EntryKind, JournalTransaction, WalletLine};
 use crate::money::Currency;
+use crate::payment_session::PaymentSession;
 use crate::reservation::Reservation;
 use crate::tenancy::WalletSettings;
 use crate::wallet::{Owner, OwnerType, Wallet, WalletStatus};
@@ -316,10 +318,60 @@ pub trait UnitOfWork: Send {
     /// `StoreError::Unavailable`.
     async fn wallet_settings(&mut self, org_id: &OrgId) -> Result<WalletSettings, StoreError>;
 
+    /// Reads a payment session and locks it until the unit ends (the compare-and-set of the
+    /// payment state machine: lock, check the status, write).
+    ///
+    /// # Errors
+    /// `StoreError::Conflict` on a deadlock, `Unavailable` otherwise. The default answers
+    /// `Unavailable` for stores without payments.
+    async fn lock_payment_session(
+        &mut self,
+        id: &PaymentSessionId,
+    ) -> Result<Option<PaymentSession>, StoreError> {
+        let _ = id;
+        Err(payments_unsupported())
+    }
+
+    /// Stores a new payment session.
+    ///
+    /// # Errors
+    /// `StoreError::Duplicate` when the id exists.
+    async fn insert_payment_session(&mut self, session: &PaymentSession) -> Result<(), StoreError> {
+        let _ = session;
+        Err(payments_unsupported())
+    }
+
+    /// Stores a payment session read by `lock_payment_session`.
+    ///
+    /// # Errors
+    /// `StoreError::Unavailable`.
+    async fn update_payment_session(&mut self, session: &PaymentSession) -> Result<(), StoreError> {
+        let _ = session;
+        Err(payments_unsupported())
+    }
+
+    /// Records that a provider event was applied; `false` when it was recorded before (the
+    /// caller then applies nothing). Rolled back with the unit.
+    ///
+    /// # Errors
+    /// `StoreError::Unavailable`.
+    async fn record_provider_event(
+        &mut self,
+        provider: &str,
+        event_id: &str,
+    ) -> Result<bool, StoreError> {
+        let _ = (provider, event_id);
+        Err(payments_unsupported())
+    }
+
     /// Makes every write of the unit visible, atomically.
     ///
     /// # Errors
     /// `StoreError::Conflict` when the database refused the commit (serialization failure):
     /// nothing was applied. `StoreError::Unavailable` when the outcome is unknown.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+fn payments_unsupported() -> StoreError {
+    StoreError::Unavailable("this store does not keep payment sessions".into())
 }
