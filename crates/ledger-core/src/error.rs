@@ -217,4 +217,21 @@ pub enum ProviderError {
     /// A webhook's signature did not verify.
     #[error("webhook signature is not valid")]
     BadSignature,
+    /// The saved payment method is dead at the provider (deleted, revoked, expired card); stop
+    /// charging it and ask the owner to save a new one.
+    #[error("saved payment method is no longer usable: {code}")]
+    SavedMethodRevoked {
+        /// The provider's code.
+        code: String,
+    },
+    /// A merchant-initiated charge needs the buyer present (authentication, another funding
+    /// source); never retried automatically.
+    #[error("payment needs the customer: {code}")]
+    NeedsCustomer {
+        /// The provider's code.
+        code: String,
+    },
+    /// The provider does not support the operation.
+    #[error("payment provider {0} does not support this operation")]
+    Unsupported(String),
 }

@@ -38,7 +38,8 @@ pub enum CaptureOutcome {
         capture_id: String,
         /// The amount captured.
         amount: Money,
-        /// A saved payment method, when the checkout asked to save one.
+        /// The saved payment method's token ([`SavedMethod::token`]), when the checkout asked
+        /// to save one and the provider saved it with the capture.
         saved_method: Option<String>,
     },
     /// The capture is pending at the provider (wait for its webhook).
@@ -120,6 +121,21 @@ pub enum ProviderEventKind {
         /// The amount.
         amount: Money,
     },
+    /// The order was canceled or failed at the provider before any money moved (Revolut
+    /// `ORDER_CANCELLED` / `ORDER_FAILED`); the session can be failed.
+    OrderCanceled {
+        /// The provider's reason (`ORDER_CANCELLED`, `ORDER_FAILED`).
+        code: String,
+    },
+    /// A payment method was saved after the capture finished (PayPal
+    /// `VAULT.PAYMENT-TOKEN.CREATED`, the late-token case of providers.md 6.2).
+    PaymentMethodSaved(SavedMethod),
+    /// A saved payment method was deleted or revoked at the provider (PayPal
+    /// `VAULT.PAYMENT-TOKEN.DELETED` / `DELETION-INITIATED`): stop charging it.
+    PaymentMethodRevoked {
+        /// The method's token, as in [`SavedMethod::token`].
+        method_token: String,
+    },
     /// Anything else: acknowledged and ignored.
     Other(String),
 }
@@ -135,6 +151,33 @@ pub struct ProviderEvent {
     pub session_id: Option<String>,
     /// What happened.
     pub kind: ProviderEventKind,
+}
+
+/// A payment method the provider keeps for merchant-initiated charges (PayPal vaulted payment
+/// source, Revolut saved payment method).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedMethod {
+    /// What [`PaymentProvider::charge_saved_method`] and
+    /// [`PaymentProvider::delete_saved_method`] take; opaque to the core. It is the same string
+    /// as `CaptureOutcome::Completed::saved_method`. PayPal: the vault id. Revolut:
+    /// `{customer_id}/{type}/{payment_method_id}`, because a Revolut charge and delete need all
+    /// three.
+    pub token: String,
+    /// The provider's own id of the method (PayPal vault id, Revolut payment method UUID).
+    pub method_id: String,
+    /// The provider's customer the method belongs to (PayPal `customer.id`, Revolut customer).
+    pub customer_id: Option<String>,
+    /// A display label without secrets: the PayPal e-mail, or card brand and last four.
+    pub label: String,
+}
+
+/// A merchant-initiated charge of a saved method, as the provider created it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MerchantCharge {
+    /// The provider's order id (for [`PaymentProvider::order_state`] and webhooks).
+    pub order_id: String,
+    /// What the charge did so far. `Pending` means: wait for the webhook or ask `order_state`.
+    pub outcome: CaptureOutcome,
 }
 
 /// A payment provider: PayPal, Revolut Pro or the built-in sandbox.
@@ -191,4 +234,46 @@ pub trait PaymentProvider: Send + Sync + std::fmt::Debug {
         &self,
         request: &WebhookRequest,
     ) -> Result<ProviderEvent, ProviderError>;
+
+    /// Reads the payment method an order saved (a checkout created with
+    /// `save_payment_method: true`), with its label. `Ok(None)` when the order saved none, or
+    /// saving is still in progress (a `PaymentMethodSaved` event follows).
+    ///
+    /// # Errors
+    /// `ProviderError::Timeout`/`Unavailable`/`Protocol`.
+    async fn saved_method(&self, order_id: &str) -> Result<Option<SavedMethod>, ProviderError> {
+        let _ = order_id;
+        Ok(None)
+    }
+
+    /// Charges a saved method without the buyer (a merchant-initiated transaction).
+    ///
+    /// `idempotency_key` is our id of this charge attempt (the auto top-up's payment session):
+    /// it travels as the provider's reference (`custom_id`, `merchant_order_data.reference`) and
+    /// as its idempotency key, so calling again with the same key never charges twice.
+    ///
+    /// # Errors
+    /// - `Declined { code }`: the funding was refused; a later retry may succeed.
+    /// - `SavedMethodRevoked { code }`: the method is dead; stop using it.
+    /// - `NeedsCustomer { code }`: the buyer must act; no automatic retry.
+    /// - `Timeout`/`Unavailable`: unknown outcome; call again with the same key.
+    /// - `Unsupported`: the provider cannot charge saved methods.
+    async fn charge_saved_method(
+        &self,
+        method_token: &str,
+        amount: Money,
+        idempotency_key: &str,
+    ) -> Result<MerchantCharge, ProviderError> {
+        let _ = (method_token, amount, idempotency_key);
+        Err(ProviderError::Unsupported(self.name().to_owned()))
+    }
+
+    /// Deletes a saved method at the provider. Deleting a method that is already gone succeeds.
+    ///
+    /// # Errors
+    /// `ProviderError::Timeout`/`Unavailable`/`Protocol`, `Unsupported`.
+    async fn delete_saved_method(&self, method_token: &str) -> Result<(), ProviderError> {
+        let _ = method_token;
+        Err(ProviderError::Unsupported(self.name().to_owned()))
+    }
 }
