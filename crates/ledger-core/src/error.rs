@@ -100,8 +100,10 @@ impl ValidationError {
 ///
 /// Every variant but `Store` and `Provider` is a business outcome that the HTTP layer maps to
 /// one status; those two are infrastructure faults.
+///
+/// Deliberately not `#[non_exhaustive]`: the HTTP app maps every variant to a status with an
+/// exhaustive match, so a new variant must be a compile error there, not a silent 500.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum LedgerError {
     /// No wallet in the cascade covers a reservation; the cost ticket was stored.
     #[error("insufficient balance: {} short", ticket.shortfall_amount)]
@@ -174,8 +176,9 @@ impl LedgerError {
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// What a storage adapter reports.
+///
+/// Not `#[non_exhaustive]`, for the same reason as [`LedgerError`].
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum StoreError {
     /// A retryable conflict: serialization failure, deadlock, a busy database. Nothing of the
     /// unit of work was applied; the caller may run it again.
