@@ -22,6 +22,7 @@ pub mod id;
 pub mod journal;
 pub mod money;
 pub mod payment_session;
+pub mod payments;
 pub mod ports;
 pub mod reservation;
 pub mod service;

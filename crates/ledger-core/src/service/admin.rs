@@ -426,7 +426,7 @@ impl Ledger {
 }
 
 /// Adds paid credits, repaying debt first.
-pub(super) fn add_paid(
+pub(crate) fn add_paid(
     journal: &mut JournalBuilder,
     wallet: &mut Wallet,
     paid: Credits,

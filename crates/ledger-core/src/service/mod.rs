@@ -5,7 +5,7 @@
 //! conflict (deadlock, serialization failure) runs the whole unit again, a bounded number of
 //! times; nothing of a failed attempt was applied.
 
-mod admin;
+pub(crate) mod admin;
 pub mod audit;
 mod balance;
 mod hold;
@@ -77,11 +77,11 @@ impl Ledger {
         &self.ids
     }
 
-    fn now(&self) -> OffsetDateTime {
+    pub(crate) fn now(&self) -> OffsetDateTime {
         self.clock.now()
     }
 
-    fn new_id<T>(&self, build: fn(&str) -> T) -> T {
+    pub(crate) fn new_id<T>(&self, build: fn(&str) -> T) -> T {
         build(&self.ids.next_suffix())
     }
 }

@@ -1,0 +1,146 @@
+//! Background payment work: expiring unapproved sessions and resuming stuck ones.
+
+use serde::Serialize;
+use time::Duration;
+
+use super::Payments;
+use crate::error::LedgerError;
+use crate::id::PaymentSessionId;
+use crate::payment_session::PaymentStatus;
+use crate::ports::{CaptureOutcome, OrderState};
+
+/// A session not updated for this long in `capturing`, `captured` or `confirming` is asked
+/// about at the provider.
+pub const STUCK_AFTER_SECONDS: i64 = 60;
+
+/// What a payment sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PaymentSweepReport {
+    /// Sessions expired.
+    pub sessions_expired: u64,
+    /// Stuck sessions asked about at the provider.
+    pub sessions_reconciled: u64,
+}
+
+impl Payments {
+    /// Expires unapproved sessions past `expires_at` (after asking the provider, so an order
+    /// paid without a webhook is credited instead) and resumes stuck sessions.
+    ///
+    /// # Errors
+    /// Store failures. Provider failures leave the session for the next sweep.
+    pub async fn sweep(&self) -> Result<PaymentSweepReport, LedgerError> {
+        let now = self.ledger.now();
+        let due = self
+            .store
+            .payment_due_work(now, now - Duration::seconds(STUCK_AFTER_SECONDS), 200)
+            .await?;
+        let mut report = PaymentSweepReport::default();
+        for id in &due.expired {
+            report.sessions_expired += u64::from(self.expire(id).await?);
+        }
+        for id in &due.stuck {
+            if self.reconcile(id).await.is_ok() {
+                report.sessions_reconciled += 1;
+            }
+        }
+        Ok(report)
+    }
+
+    async fn expire(&self, id: &PaymentSessionId) -> Result<bool, LedgerError> {
+        let session = self.session(id).await?;
+        if session.status != PaymentStatus::Created || session.expires_at > self.ledger.now() {
+            return Ok(false);
+        }
+        if let (Ok(provider), Some(order_id)) =
+            (self.provider(&session.provider), &session.provider_order_id)
+        {
+            match provider.order_state(order_id).await {
+                Ok(OrderState::Captured(
+                    CaptureOutcome::Completed { .. } | CaptureOutcome::Pending { .. },
+                )) => {
+                    self.follow_order(&session, order_id).await?;
+                    return Ok(false);
+                }
+                Ok(_) => {}
+                // Unknown at the provider: expire anyway when it does not answer; a capture
+                // reported later still credits (expired → captured).
+                Err(_) => {}
+            }
+        }
+        Ok(self
+            .move_if(id, &[PaymentStatus::Created], PaymentStatus::Expired)
+            .await?
+            .is_some())
+    }
+
+    /// Resumes a session stuck in `capturing`, `captured` or `confirming` by asking the
+    /// provider for the order's state. Public so an operator (or a test) can run it at once.
+    ///
+    /// # Errors
+    /// Store or provider failures.
+    pub async fn reconcile(
+        &self,
+        id: &PaymentSessionId,
+    ) -> Result<crate::payment_session::PaymentSession, LedgerError> {
+        let session = self.session(id).await?;
+        let order_id = session.provider_order_id.clone().unwrap_or_default();
+        match session.status {
+            PaymentStatus::Capturing => {
+                let provider = self.provider(&session.provider)?;
+                match provider.order_state(&order_id).await? {
+                    // Approved but not captured (the process died before the capture call):
+                    // capture now; the idempotency key makes a capture that did happen a no-op.
+                    OrderState::Approved => {
+                        self.move_if(id, &[PaymentStatus::Capturing], PaymentStatus::Created)
+                            .await?;
+                        let session = self.session(id).await?;
+                        self.capture(&session).await
+                    }
+                    OrderState::Created => {
+                        self.move_if(id, &[PaymentStatus::Capturing], PaymentStatus::Created)
+                            .await?;
+                        self.session(id).await
+                    }
+                    _ => self.follow_order(&session, &order_id).await,
+                }
+            }
+            PaymentStatus::Captured | PaymentStatus::Confirming => {
+                self.follow_order(&session, &order_id).await
+            }
+            PaymentStatus::Created
+            | PaymentStatus::Confirmed
+            | PaymentStatus::Completed
+            | PaymentStatus::Canceled
+            | PaymentStatus::Failed
+            | PaymentStatus::Refunded
+            | PaymentStatus::Expired => Ok(session),
+        }
+    }
+
+    /// The buyer canceled at the provider (returned through the cancel URL).
+    ///
+    /// # Errors
+    /// [`LedgerError::Conflict`] when the session is past `created`.
+    pub async fn cancel(
+        &self,
+        id: &PaymentSessionId,
+    ) -> Result<crate::payment_session::PaymentSession, LedgerError> {
+        match self
+            .move_if(id, &[PaymentStatus::Created], PaymentStatus::Canceled)
+            .await?
+        {
+            Some(session) => Ok(session),
+            None => {
+                let session = self.session(id).await?;
+                if session.status == PaymentStatus::Canceled {
+                    Ok(session)
+                } else {
+                    Err(LedgerError::conflict(
+                        "payment_session_not_cancelable",
+                        format!("payment session {id} is {}", session.status),
+                    ))
+                }
+            }
+        }
+    }
+}
