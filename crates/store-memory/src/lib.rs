@@ -20,6 +20,7 @@
 mod directory;
 mod idempotency;
 mod ledger;
+mod payments;
 mod state;
 mod unit_of_work;
 

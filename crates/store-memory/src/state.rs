@@ -37,6 +37,12 @@ pub(crate) struct State {
     pub(crate) users: HashMap<UserId, User>,
     pub(crate) tokens: HashMap<TokenId, ApiToken>,
     pub(crate) keys: HashMap<(String, String), KeyRecord>,
+    pub(crate) sessions:
+        HashMap<ledger_core::id::PaymentSessionId, ledger_core::payment_session::PaymentSession>,
+    pub(crate) provider_events: std::collections::HashSet<(String, String)>,
+    pub(crate) payment_methods:
+        BTreeMap<ledger_core::id::PaymentMethodId, ledger_core::ports::SavedPaymentMethod>,
+    pub(crate) settings_documents: HashMap<String, String>,
 }
 
 impl State {

@@ -1,9 +1,10 @@
 use async_trait::async_trait;
 use ledger_core::cost_ticket::CostTicket;
 use ledger_core::error::StoreError;
-use ledger_core::id::{CostTicketId, OrgId, ReservationId, WalletId};
+use ledger_core::id::{CostTicketId, OrgId, PaymentSessionId, ReservationId, WalletId};
 use ledger_core::journal::JournalTransaction;
 use ledger_core::money::Currency;
+use ledger_core::payment_session::PaymentSession;
 use ledger_core::ports::UnitOfWork;
 use ledger_core::reservation::{Reservation, ReservationStatus};
 use ledger_core::tenancy::WalletSettings;
@@ -18,6 +19,8 @@ enum Undo {
     Wallet(WalletId, Option<Wallet>),
     Reservation(ReservationId, Option<Reservation>),
     Ticket(CostTicketId, Option<CostTicket>),
+    Session(PaymentSessionId, Option<PaymentSession>),
+    Event((String, String)),
 }
 
 /// A unit of work holding the store-wide lock.
@@ -52,6 +55,10 @@ impl Drop for MemoryUnitOfWork {
                     restore(&mut self.state.reservations, id, previous)
                 }
                 Undo::Ticket(id, previous) => restore(&mut self.state.tickets, id, previous),
+                Undo::Session(id, previous) => restore(&mut self.state.sessions, id, previous),
+                Undo::Event(key) => {
+                    self.state.provider_events.remove(&key);
+                }
             }
         }
     }
@@ -211,6 +218,49 @@ impl UnitOfWork for MemoryUnitOfWork {
 
     async fn wallet_settings(&mut self, org_id: &OrgId) -> Result<WalletSettings, StoreError> {
         Ok(self.state.settings.get(org_id).cloned().unwrap_or_default())
+    }
+
+    async fn lock_payment_session(
+        &mut self,
+        id: &PaymentSessionId,
+    ) -> Result<Option<PaymentSession>, StoreError> {
+        Ok(self.state.sessions.get(id).cloned())
+    }
+
+    async fn insert_payment_session(&mut self, session: &PaymentSession) -> Result<(), StoreError> {
+        if self.state.sessions.contains_key(&session.id) {
+            return Err(StoreError::Duplicate(format!(
+                "payment session {}",
+                session.id
+            )));
+        }
+        self.undo.push(Undo::Session(session.id.clone(), None));
+        self.state
+            .sessions
+            .insert(session.id.clone(), session.clone());
+        Ok(())
+    }
+
+    async fn update_payment_session(&mut self, session: &PaymentSession) -> Result<(), StoreError> {
+        let previous = self
+            .state
+            .sessions
+            .insert(session.id.clone(), session.clone());
+        self.undo.push(Undo::Session(session.id.clone(), previous));
+        Ok(())
+    }
+
+    async fn record_provider_event(
+        &mut self,
+        provider: &str,
+        event_id: &str,
+    ) -> Result<bool, StoreError> {
+        let key = (provider.to_owned(), event_id.to_owned());
+        if !self.state.provider_events.insert(key.clone()) {
+            return Ok(false);
+        }
+        self.undo.push(Undo::Event(key));
+        Ok(true)
     }
 
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
