@@ -19,7 +19,7 @@ enum Undo {
     Wallet(WalletId, Option<Wallet>),
     Reservation(ReservationId, Option<Reservation>),
     Ticket(CostTicketId, Option<CostTicket>),
-    Session(PaymentSessionId, Option<PaymentSession>),
+    Session(PaymentSessionId, Option<Box<PaymentSession>>),
     Event((String, String)),
 }
 
@@ -55,7 +55,11 @@ impl Drop for MemoryUnitOfWork {
                     restore(&mut self.state.reservations, id, previous)
                 }
                 Undo::Ticket(id, previous) => restore(&mut self.state.tickets, id, previous),
-                Undo::Session(id, previous) => restore(&mut self.state.sessions, id, previous),
+                Undo::Session(id, previous) => restore(
+                    &mut self.state.sessions,
+                    id,
+                    previous.map(|session| *session),
+                ),
                 Undo::Event(key) => {
                     self.state.provider_events.remove(&key);
                 }
@@ -246,7 +250,8 @@ impl UnitOfWork for MemoryUnitOfWork {
             .state
             .sessions
             .insert(session.id.clone(), session.clone());
-        self.undo.push(Undo::Session(session.id.clone(), previous));
+        self.undo
+            .push(Undo::Session(session.id.clone(), previous.map(Box::new)));
         Ok(())
     }
 

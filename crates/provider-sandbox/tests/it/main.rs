@@ -1,0 +1,7 @@
+//! The payments service of ledger-core driven through the sandbox provider on the memory
+//! store: the payment-session state machine end to end, without HTTP.
+
+#![expect(clippy::unwrap_used, reason = "test fixtures panic on a broken set-up")]
+
+mod flows;
+mod support;
