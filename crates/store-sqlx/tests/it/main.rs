@@ -1,0 +1,1 @@
+//! Integration tests of store-sqlx on SQLite and PostgreSQL.
