@@ -1,3 +1,5 @@
-//! The `purse` binary.
+//! The `purse` binary: parses the command line and runs it.
 
-fn main() {}
+fn main() -> std::process::ExitCode {
+    purse_api::cli::main()
+}

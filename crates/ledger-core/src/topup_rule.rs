@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, Duration, Month, OffsetDateTime};
 
 use crate::error::ValidationError;
-use crate::id::{PaymentMethodId, RuleId};
+use crate::id::{PaymentMethodId, PaymentSessionId, RuleId};
 use crate::money::Credits;
 
 /// How much a rule adds.
@@ -83,6 +83,100 @@ pub struct TopupRule {
     /// Threshold rules: whether the balance is above the threshold, so a drop below fires.
     #[serde(default = "armed_default")]
     pub armed: bool,
+    /// Optional cap on paid credits this rule adds per calendar month (UTC).
+    #[serde(default)]
+    pub max_paid_credits_per_month: Option<Credits>,
+    /// The state that keeps the rule safe: pending charge, declines, pause, monthly total.
+    #[serde(default)]
+    pub state: RuleState,
+}
+
+/// What a rule run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleRunStatus {
+    /// Credits were added.
+    Succeeded,
+    /// A paid charge was started and is pending at the provider.
+    Pending,
+    /// Nothing was added (declined, suppressed, capped, paused).
+    Failed,
+}
+
+/// The last run of a rule, shown on the wallet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleRun {
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// What happened.
+    pub status: RuleRunStatus,
+    /// Paid credits asked for.
+    pub paid_credits: Credits,
+    /// Granted credits added.
+    pub granted_credits: Credits,
+    /// The payment session of a paid charge.
+    pub payment_session_id: Option<PaymentSessionId>,
+    /// Why it failed, as a code (`declined:INSTRUMENT_DECLINED`, `pending_topup`, `monthly_cap`).
+    pub error_code: Option<String>,
+    /// A human sentence.
+    pub message: Option<String>,
+}
+
+/// The safety state of a rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleState {
+    /// The paid charge in flight; while set, no new paid top-up starts for the rule.
+    pub pending_session_id: Option<PaymentSessionId>,
+    /// Declines in a row.
+    pub consecutive_declines: u32,
+    /// No paid charge before this instant (after a decline).
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub backoff_until: Option<OffsetDateTime>,
+    /// Paused: the rule adds no paid credits until its rules are saved again.
+    pub paused: bool,
+    /// Why it is paused.
+    pub paused_reason: Option<String>,
+    /// The calendar month (`2026-12`) `month_paid_credits` counts.
+    pub month: Option<String>,
+    /// Paid credits added by the rule in `month`.
+    pub month_paid_credits: Credits,
+    /// The last run.
+    pub last_run: Option<RuleRun>,
+}
+
+/// Declines in a row after which a rule pauses.
+pub const DECLINES_BEFORE_PAUSE: u32 = 3;
+
+/// The backoff after the `n`-th decline in a row: 1 h, 2 h, 4 h, … at most 24 h.
+pub fn decline_backoff(consecutive_declines: u32) -> Duration {
+    let hours = 1_i64 << consecutive_declines.saturating_sub(1).min(5);
+    Duration::hours(hours.min(24))
+}
+
+/// Decline codes that will not succeed on a retry: the rule pauses at once.
+pub fn is_never_retry(code: &str) -> bool {
+    const NEVER_RETRY: [&str; 16] = [
+        "PAYER_ACTION_REQUIRED",
+        "REDIRECT_PAYER_FOR_ALTERNATE_FUNDING",
+        "AGREEMENT_ALREADY_CANCELLED",
+        "BILLING_AGREEMENT_NOT_FOUND",
+        "TOKEN_ID_NOT_FOUND",
+        "MISMATCHED_VAULT_ID_TO_PAYMENT_SOURCE",
+        "PAYMENT_SOURCE_CANNOT_BE_USED",
+        "INVALID_VAULT_ID",
+        "INVALID_RESOURCE_ID",
+        "NOT_ELIGIBLE_FOR_TOKEN_PROCESSING",
+        "NOT_ENABLED_TO_VAULT_PAYMENT_SOURCE",
+        "PAYEE_BLOCKED_TRANSACTION",
+        "COMPLIANCE_VIOLATION",
+        "payment_method_missing",
+        "authentication_challenge",
+        "do_not_honour",
+    ];
+    NEVER_RETRY
+        .iter()
+        .any(|never| never.eq_ignore_ascii_case(code))
 }
 
 fn armed_default() -> bool {

@@ -241,7 +241,7 @@ impl Payments {
         }
     }
 
-    async fn record_pending(
+    pub(super) async fn record_pending(
         &self,
         id: &PaymentSessionId,
         capture_id: String,
@@ -276,6 +276,9 @@ impl Payments {
         code: &str,
         message: &str,
     ) -> Result<PaymentSession, LedgerError> {
+        if self.session(id).await?.surface == crate::service::AUTO_TOPUP_SURFACE {
+            return self.fail_auto_topup(id, code, message).await;
+        }
         let now = self.ledger.now();
         crate::service::retry_on_conflict!(
             async {

@@ -103,8 +103,18 @@ impl Payments {
         session.error_message = None;
         session.move_to(PaymentStatus::Confirmed, now)?;
         session.move_to(PaymentStatus::Completed, now)?;
+        if session.surface == crate::service::AUTO_TOPUP_SURFACE {
+            super::auto_topup::settle_rule_state(&mut wallet, &session, credits);
+        }
+        let rule_transactions = self
+            .ledger
+            .evaluate_thresholds(uow.as_mut(), &mut wallet, now)
+            .await?;
         uow.update_wallet(&wallet).await?;
         uow.append_journal(&journal.finish()).await?;
+        for rule_transaction in &rule_transactions {
+            uow.append_journal(rule_transaction).await?;
+        }
         uow.update_payment_session(&session).await?;
         uow.commit().await?;
         Ok(session)

@@ -20,6 +20,8 @@ pub struct PaymentSweepReport {
     pub sessions_expired: u64,
     /// Stuck sessions asked about at the provider.
     pub sessions_reconciled: u64,
+    /// Paid top-ups of rules charged.
+    pub auto_topups_charged: u64,
 }
 
 impl Payments {
@@ -34,7 +36,10 @@ impl Payments {
             .store
             .payment_due_work(now, now - Duration::seconds(STUCK_AFTER_SECONDS), 200)
             .await?;
-        let mut report = PaymentSweepReport::default();
+        let mut report = PaymentSweepReport {
+            auto_topups_charged: self.run_auto_topups().await?,
+            ..PaymentSweepReport::default()
+        };
         for id in &due.expired {
             report.sessions_expired += u64::from(self.expire(id).await?);
         }
@@ -83,6 +88,17 @@ impl Payments {
         id: &PaymentSessionId,
     ) -> Result<crate::payment_session::PaymentSession, LedgerError> {
         let session = self.session(id).await?;
+        if session.surface == crate::service::AUTO_TOPUP_SURFACE
+            && session.status == PaymentStatus::Capturing
+            && session.provider_order_id.is_none()
+        {
+            // The charge's outcome never came back: charge again with the same idempotency
+            // key, which the provider answers with the first charge if there was one.
+            self.move_if(id, &[PaymentStatus::Capturing], PaymentStatus::Created)
+                .await?;
+            let session = self.session(id).await?;
+            return self.charge_auto_topup(&session).await;
+        }
         let order_id = session.provider_order_id.clone().unwrap_or_default();
         match session.status {
             PaymentStatus::Capturing => {

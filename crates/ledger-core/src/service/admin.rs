@@ -96,7 +96,7 @@ impl Ledger {
             )
             .into());
         }
-        let rules = prepare_rules(&new.rules, now, || self.new_id(RuleId::from_suffix))?;
+        let rules = prepare_rules(&new.rules, &[], now, || self.new_id(RuleId::from_suffix))?;
         let pending = new.activates_at.is_some_and(|at| at > now);
         let mut wallet = Wallet {
             id: self.new_id(WalletId::from_suffix),
@@ -203,7 +203,7 @@ impl Ledger {
             granted.value(),
             Account::PromotionalGrants,
         );
-        self.write_wallet(uow.as_mut(), &wallet, journal.finish())
+        self.write_wallet(uow.as_mut(), &mut wallet, journal.finish())
             .await?;
         uow.commit().await?;
         Ok(wallet)
@@ -259,7 +259,7 @@ impl Ledger {
             -granted.value(),
             Account::PromotionalGrants,
         );
-        self.write_wallet(uow.as_mut(), &wallet, journal.finish())
+        self.write_wallet(uow.as_mut(), &mut wallet, journal.finish())
             .await?;
         uow.commit().await?;
         Ok(wallet)
@@ -364,9 +364,15 @@ impl Ledger {
             Direction::Up => from.total_allocated = from.total_allocated.saturating_minus(amount),
         }
         let transaction = journal.finish();
+        let rule_transactions = self
+            .evaluate_thresholds(uow.as_mut(), &mut from, now)
+            .await?;
         uow.update_wallet(&from).await?;
         uow.update_wallet(&to).await?;
         uow.append_journal(&transaction).await?;
+        for rule_transaction in &rule_transactions {
+            uow.append_journal(rule_transaction).await?;
+        }
         uow.commit().await?;
         Ok(AllocationResult {
             from_wallet: from,
@@ -416,7 +422,9 @@ impl Ledger {
             wallet.fee_types = dedup(fee_types);
         }
         if let Some(rules) = &patch.rules {
-            wallet.rules = prepare_rules(rules, now, || self.new_id(RuleId::from_suffix))?;
+            wallet.rules = prepare_rules(rules, &wallet.rules, now, || {
+                self.new_id(RuleId::from_suffix)
+            })?;
         }
         wallet.updated_at = now;
         uow.update_wallet(&wallet).await?;
@@ -510,6 +518,7 @@ pub const RULE_ID_UNSET: &str = "rule_unset";
 /// Validates rules and fills their ids and anchors.
 fn prepare_rules(
     rules: &[TopupRule],
+    existing: &[TopupRule],
     now: OffsetDateTime,
     new_id: impl Fn() -> RuleId,
 ) -> Result<Vec<TopupRule>, LedgerError> {
@@ -524,6 +533,32 @@ fn prepare_rules(
             if rule.trigger == crate::topup_rule::RuleTrigger::Interval && rule.started_at.is_none()
             {
                 rule.started_at = Some(now);
+            }
+            match existing.iter().find(|old| old.id == rule.id) {
+                // A rule saved again keeps what makes it fire once (its last period, its
+                // arming, the month's total, a pending charge) but is no longer paused.
+                Some(old) => {
+                    rule.last_period_fired = old.last_period_fired;
+                    rule.armed = old.armed;
+                    rule.state = old.state.clone();
+                    rule.state.paused = false;
+                    rule.state.paused_reason = None;
+                    rule.state.consecutive_declines = 0;
+                    rule.state.backoff_until = None;
+                }
+                // A new rule anchored in the past starts counting from now: it does not
+                // fire for periods that ended before it existed.
+                None => {
+                    rule.last_period_fired = 0;
+                    rule.armed = true;
+                    rule.state = crate::topup_rule::RuleState::default();
+                    while rule
+                        .period_at(rule.last_period_fired + 1)
+                        .is_some_and(|at| at <= now)
+                    {
+                        rule.last_period_fired += 1;
+                    }
+                }
             }
             Ok(rule)
         })

@@ -220,7 +220,8 @@ impl Ledger {
                 Account::HoldsOutstanding,
             );
             uow.insert_reservation(&reservation).await?;
-            self.write_wallet(uow, &wallet, journal.finish()).await?;
+            self.write_wallet(uow, &mut wallet, journal.finish())
+                .await?;
             return Ok(Ok(reservation));
         }
         let (best, _) = cascade::best_available(&ordered, now, attempt.currency, attempt.fee_type);
@@ -245,14 +246,22 @@ impl Ledger {
         )
     }
 
-    pub(super) async fn write_wallet(
+    /// Writes a changed wallet and its journal transaction, after evaluating the wallet's
+    /// THRESHOLD rules (whose top-ups are written in the same unit).
+    pub(crate) async fn write_wallet(
         &self,
         uow: &mut dyn UnitOfWork,
-        wallet: &Wallet,
+        wallet: &mut Wallet,
         transaction: JournalTransaction,
     ) -> Result<(), LedgerError> {
+        let rule_transactions = self
+            .evaluate_thresholds(uow, wallet, transaction.created_at)
+            .await?;
         uow.update_wallet(wallet).await?;
         uow.append_journal(&transaction).await?;
+        for rule_transaction in &rule_transactions {
+            uow.append_journal(rule_transaction).await?;
+        }
         Ok(())
     }
 
@@ -453,7 +462,7 @@ impl Ledger {
         reservation.wallet_balance_after = Some(wallet.balance());
         reservation.ended_at = Some(now);
         uow.update_reservation(&reservation).await?;
-        self.write_wallet(uow.as_mut(), &wallet, journal.finish())
+        self.write_wallet(uow.as_mut(), &mut wallet, journal.finish())
             .await?;
         uow.commit().await?;
         Ok(Settlement::of(&reservation))
@@ -627,7 +636,7 @@ impl Ledger {
                 reservation.wallet_balance_after = Some(wallet.balance());
                 reservation.ended_at = Some(now);
                 uow.update_reservation(&reservation).await?;
-                self.write_wallet(uow.as_mut(), &wallet, journal.finish())
+                self.write_wallet(uow.as_mut(), &mut wallet, journal.finish())
                     .await?;
                 uow.commit().await?;
                 Ok(Settlement::of(&reservation))

@@ -10,6 +10,7 @@ pub mod audit;
 mod balance;
 mod hold;
 mod lifecycle;
+pub(crate) mod rules;
 mod sweep;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ pub use admin::{AllocationResult, NewWallet, RULE_ID_UNSET, WalletPatch};
 pub use audit::{AuditReport, Breach};
 pub use balance::BalanceView;
 pub use hold::{ChargeRequest, RESERVATION_TTL_SECONDS_MAX, ReserveRequest, Settlement};
+pub use rules::AUTO_TOPUP_SURFACE;
 pub use sweep::{SYSTEM_PRINCIPAL, SweepReport};
 
 use crate::error::{LedgerError, StoreError};

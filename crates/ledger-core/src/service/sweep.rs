@@ -30,6 +30,8 @@ pub struct SweepReport {
     pub wallets_expired: u64,
     /// Cost tickets expired.
     pub cost_tickets_expired: u64,
+    /// Interval-rule periods fired.
+    pub rule_periods_fired: u64,
 }
 
 impl Ledger {
@@ -76,6 +78,11 @@ impl Ledger {
                 // only if the store is inconsistent, so stop rather than spin.
                 break;
             }
+        }
+        // Interval rules last: a wallet that expired above is skipped by its status.
+        let due = self.store.due_work(self.now(), SWEEP_BATCH).await?;
+        for id in &due.wallets_with_interval_rules {
+            report.rule_periods_fired += self.fire_due_intervals(id).await?;
         }
         Ok(report)
     }

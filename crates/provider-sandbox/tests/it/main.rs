@@ -4,4 +4,5 @@
 #![expect(clippy::unwrap_used, reason = "test fixtures panic on a broken set-up")]
 
 mod flows;
+mod rules;
 mod support;

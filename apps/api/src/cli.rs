@@ -1,0 +1,249 @@
+//! The command line: `purse [serve]`, `purse migrate`, `purse audit`, `purse token create`.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use ledger_core::Ledger;
+use ledger_core::id::{OrgId, UserId};
+use ledger_core::ports::Clock;
+use ledger_core::service::AuditReport;
+
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::http::auth::Role;
+use crate::http::routes::tokens::{MintRequest, mint};
+use crate::ids::RandomIds;
+use crate::wiring::open_stores;
+
+/// purse: prepaid credit wallets with reserve-and-settle, cost tickets and top-ups.
+#[derive(Debug, Parser)]
+#[command(name = "purse", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run migrations and serve the HTTP API (the default).
+    Serve,
+    /// Run the database migrations and exit.
+    Migrate,
+    /// Check every ledger invariant on the database; exit 1 with a report on any breach.
+    Audit,
+    /// Manage bearer tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Mint a token and print it alone on stdout.
+    Create {
+        /// The organization (omit for a platform_admin token).
+        #[arg(long)]
+        org: Option<String>,
+        /// member, billing_admin, org_admin, gateway or platform_admin.
+        #[arg(long)]
+        role: String,
+        /// The user the token acts as.
+        #[arg(long)]
+        user: Option<String>,
+        /// A display name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.config.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            tracing::error!(%error, "could not start the async runtime");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(run(cli))
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    let outcome = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.config).await,
+        Command::Migrate => migrate(&cli.config).await,
+        Command::Audit => audit(&cli.config).await,
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    org,
+                    role,
+                    user,
+                    name,
+                },
+        } => token_create(&cli.config, org, &role, user, name).await,
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(message) => {
+            tracing::error!(error = %message, "purse failed");
+            eprintln!("purse: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn serve(config: Config) -> Result<ExitCode, String> {
+    let app = crate::build(config)
+        .await
+        .map_err(|error| error.to_string())?;
+    let handle = app.shutdown_handle();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutdown signal received; finishing in-flight requests");
+        handle.shutdown();
+    });
+    app.wait().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}
+
+async fn migrate(config: &Config) -> Result<ExitCode, String> {
+    let stores = open_stores(config, true)
+        .await
+        .map_err(|error| error.to_string())?;
+    if let Some(database) = &stores.database {
+        database.close().await;
+    }
+    eprintln!("purse: migrations applied");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn audit(config: &Config) -> Result<ExitCode, String> {
+    let stores = open_stores(config, false)
+        .await
+        .map_err(|error| error.to_string())?;
+    let ledger = Ledger::new(
+        stores.ledger.clone(),
+        Arc::new(SystemClock),
+        Arc::new(RandomIds),
+    );
+    let report = ledger.audit().await.map_err(|error| error.to_string())?;
+    print_audit(&report);
+    Ok(if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+async fn token_create(
+    config: &Config,
+    org: Option<String>,
+    role: &str,
+    user: Option<String>,
+    name: Option<String>,
+) -> Result<ExitCode, String> {
+    let role = Role::parse(role).ok_or_else(|| {
+        format!(
+            "unknown role `{role}`: member, billing_admin, org_admin, gateway or platform_admin"
+        )
+    })?;
+    let org_id = org
+        .map(|text| OrgId::parse(&text).map_err(|error| error.to_string()))
+        .transpose()?;
+    let user_id = user
+        .map(|text| UserId::parse(&text).map_err(|error| error.to_string()))
+        .transpose()?;
+    let stores = open_stores(config, true)
+        .await
+        .map_err(|error| error.to_string())?;
+    let request = MintRequest {
+        org_id,
+        user_id,
+        role,
+        name: name.unwrap_or_default(),
+    };
+    let minted = mint(
+        stores.directory.as_ref(),
+        &RandomIds,
+        SystemClock.now(),
+        request,
+    )
+    .await;
+    if let Some(database) = &stores.database {
+        database.close().await;
+    }
+    let (_, secret) = minted.map_err(|error| {
+        let body = error.to_body();
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or("could not mint the token")
+            .to_owned()
+    })?;
+    print_line(&secret);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The CLI's only writes to stdout.
+#[expect(
+    clippy::print_stdout,
+    reason = "the CLI's output is its product: the token, the audit report"
+)]
+fn print_line(line: &str) {
+    println!("{line}");
+}
+
+fn print_audit(report: &AuditReport) {
+    print_line(&format!(
+        "audit: {} wallets, {} accounts checked, {} breaches",
+        report.wallets_checked,
+        report.accounts_checked,
+        report.breaches.len()
+    ));
+    for breach in &report.breaches {
+        print_line(&format!(
+            "breach {}: {}: {}",
+            breach.invariant, breach.subject, breach.detail
+        ));
+    }
+}

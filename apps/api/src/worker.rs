@@ -1,0 +1,58 @@
+//! Background work: the periodic sweep (expiring holds and cost tickets, activating and
+//! expiring wallets) and the purge of old idempotency keys.
+//!
+//! Safe with several `purse` processes on one database: `Ledger::sweep` re-checks every item
+//! under its row lock, so an item another process handled is skipped.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::http::AppState;
+use crate::http::idempotency::KEY_RETENTION;
+
+/// How often old idempotency keys are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(600);
+
+/// Starts the worker; it stops when `shutdown` turns true.
+pub fn spawn(
+    state: AppState,
+    interval: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut sweep_tick = tokio::time::interval(interval);
+        sweep_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut purge_tick = tokio::time::interval(PURGE_EVERY);
+        purge_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => break,
+                _ = sweep_tick.tick() => sweep(&state).await,
+                _ = purge_tick.tick() => purge(&state).await,
+            }
+            if *shutdown.borrow() {
+                break;
+            }
+        }
+        tracing::info!("background worker stopped");
+    })
+}
+
+async fn sweep(state: &AppState) {
+    match state.ledger.sweep().await {
+        Ok(report) if report == ledger_core::service::SweepReport::default() => {}
+        Ok(report) => tracing::info!(?report, "swept due work"),
+        Err(error) => tracing::warn!(%error, "sweep failed; retrying next tick"),
+    }
+}
+
+async fn purge(state: &AppState) {
+    let before = state.ledger.clock().now() - KEY_RETENTION;
+    match state.idempotency.purge(before).await {
+        Ok(0) => {}
+        Ok(count) => tracing::info!(count, "purged old idempotency keys"),
+        Err(error) => tracing::warn!(%error, "idempotency purge failed; retrying later"),
+    }
+}

@@ -1,0 +1,267 @@
+//! Paid top-ups started by rules: charging the saved payment method, and the rule's rails.
+
+use super::Payments;
+use super::credit::Capture;
+use crate::error::{LedgerError, ProviderError};
+use crate::id::PaymentSessionId;
+use crate::money::{Credits, Money};
+use crate::payment_session::{PaymentSession, PaymentStatus};
+use crate::ports::{CaptureOutcome, PageRequest, PaymentSessionFilter};
+use crate::service::AUTO_TOPUP_SURFACE;
+use crate::service::rules::month_key;
+use crate::topup_rule::{
+    DECLINES_BEFORE_PAUSE, RuleRun, RuleRunStatus, decline_backoff, is_never_retry,
+};
+use crate::wallet::Wallet;
+
+impl Payments {
+    /// Charges every paid top-up a rule started and nobody charged yet.
+    ///
+    /// # Errors
+    /// Store failures; a provider failure is recorded on its session and rule instead.
+    pub async fn run_auto_topups(&self) -> Result<u64, LedgerError> {
+        let filter = PaymentSessionFilter {
+            status: Some(PaymentStatus::Created),
+            page: PageRequest {
+                page: 1,
+                per_page: 100,
+            },
+            ..PaymentSessionFilter::default()
+        };
+        let created = self.store.list_payment_sessions(&filter).await?;
+        let mut charged = 0;
+        for session in created
+            .items
+            .iter()
+            .filter(|session| session.surface == AUTO_TOPUP_SURFACE)
+        {
+            self.charge_auto_topup(session).await?;
+            charged += 1;
+        }
+        Ok(charged)
+    }
+
+    /// Charges one rule's paid top-up against its saved payment method, merchant-initiated.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn charge_auto_topup(
+        &self,
+        session: &PaymentSession,
+    ) -> Result<PaymentSession, LedgerError> {
+        let method = match &session.payment_method_id {
+            Some(id) => self.store.payment_method(id).await?,
+            None => None,
+        };
+        let Some(method) = method else {
+            return self
+                .fail_auto_topup(
+                    &session.id,
+                    "payment_method_missing",
+                    "the rule's saved payment method no longer exists",
+                )
+                .await;
+        };
+        let Some(provider) = self.providers.provider(&method.provider) else {
+            return self
+                .fail_auto_topup(
+                    &session.id,
+                    "no_payment_provider",
+                    &format!("provider {} is not configured", method.provider),
+                )
+                .await;
+        };
+        let now = self.ledger.now();
+        // Elect one charger: created → capturing, naming the provider.
+        let elected = crate::service::retry_on_conflict!(
+            async {
+                let mut uow = self.ledger.store().begin().await?;
+                let mut stored = uow
+                    .lock_payment_session(&session.id)
+                    .await?
+                    .ok_or_else(|| LedgerError::not_found("payment_session", &session.id))?;
+                if stored.status != PaymentStatus::Created {
+                    return Ok(None);
+                }
+                stored.provider.clone_from(&method.provider);
+                stored.move_to(PaymentStatus::Capturing, now)?;
+                uow.update_payment_session(&stored).await?;
+                uow.commit().await?;
+                Ok(Some(stored))
+            }
+            .await
+        )?;
+        let Some(elected) = elected else {
+            return self.session(&session.id).await;
+        };
+        let money = Money::try_new(elected.amount, elected.currency)
+            .map_err(|error| LedgerError::conflict("session_amount_invalid", error.to_string()))?;
+        match provider
+            .charge_saved_method(&method.provider_token, money, elected.id.as_str())
+            .await
+        {
+            Ok(charge) => {
+                self.set_order(&elected.id, &charge.order_id).await?;
+                match charge.outcome {
+                    CaptureOutcome::Completed {
+                        capture_id, amount, ..
+                    } => {
+                        self.credit_capture(
+                            &elected.id,
+                            &Capture {
+                                capture_id,
+                                amount: Some(amount),
+                            },
+                            None,
+                        )
+                        .await
+                    }
+                    CaptureOutcome::Pending { capture_id } => {
+                        self.record_pending(&elected.id, capture_id).await
+                    }
+                    CaptureOutcome::Declined { code } => {
+                        self.fail_auto_topup(&elected.id, &code, "the provider declined the charge")
+                            .await
+                    }
+                }
+            }
+            Err(ProviderError::Declined { code }) => {
+                self.fail_auto_topup(&elected.id, &code, "the provider declined the charge")
+                    .await
+            }
+            // Unknown outcome: stays `capturing`; the reconciler charges again with the same
+            // idempotency key, which the provider answers with the first charge.
+            Err(ProviderError::Timeout | ProviderError::Unavailable(_)) => {
+                self.session(&elected.id).await
+            }
+            Err(error) => {
+                self.fail_auto_topup(&elected.id, "provider_error", &error.to_string())
+                    .await
+            }
+        }
+    }
+
+    async fn set_order(&self, id: &PaymentSessionId, order_id: &str) -> Result<(), LedgerError> {
+        crate::service::retry_on_conflict!(
+            async {
+                let mut uow = self.ledger.store().begin().await?;
+                let mut session = uow
+                    .lock_payment_session(id)
+                    .await?
+                    .ok_or_else(|| LedgerError::not_found("payment_session", id))?;
+                session.provider_order_id = Some(order_id.to_owned());
+                uow.update_payment_session(&session).await?;
+                uow.commit().await?;
+                Ok(())
+            }
+            .await
+        )
+    }
+
+    /// A paid top-up of a rule failed: the session fails, nothing is credited, and the rule
+    /// backs off (or pauses after repeated or final declines). Visible on the wallet.
+    pub(super) async fn fail_auto_topup(
+        &self,
+        id: &PaymentSessionId,
+        code: &str,
+        message: &str,
+    ) -> Result<PaymentSession, LedgerError> {
+        crate::service::retry_on_conflict!(self.fail_auto_topup_once(id, code, message).await)
+    }
+
+    async fn fail_auto_topup_once(
+        &self,
+        id: &PaymentSessionId,
+        code: &str,
+        message: &str,
+    ) -> Result<PaymentSession, LedgerError> {
+        let now = self.ledger.now();
+        let snapshot = self.session(id).await?;
+        let mut uow = self.ledger.store().begin().await?;
+        let mut wallet = uow
+            .lock_wallet(&snapshot.wallet_id)
+            .await?
+            .ok_or_else(|| LedgerError::not_found("wallet", &snapshot.wallet_id))?;
+        let mut session = uow
+            .lock_payment_session(id)
+            .await?
+            .ok_or_else(|| LedgerError::not_found("payment_session", id))?;
+        if !matches!(
+            session.status,
+            PaymentStatus::Created | PaymentStatus::Capturing | PaymentStatus::Captured
+        ) {
+            return Ok(session);
+        }
+        session.move_to(PaymentStatus::Failed, now)?;
+        session.error_code = Some(code.to_owned());
+        session.error_message = Some(message.to_owned());
+        if let Some(rule) = wallet
+            .rules
+            .iter_mut()
+            .find(|rule| rule.state.pending_session_id.as_ref() == Some(id))
+        {
+            let state = &mut rule.state;
+            state.pending_session_id = None;
+            state.consecutive_declines += 1;
+            state.backoff_until = Some(now + decline_backoff(state.consecutive_declines));
+            if state.consecutive_declines >= DECLINES_BEFORE_PAUSE || is_never_retry(code) {
+                state.paused = true;
+                state.paused_reason = Some(format!(
+                    "paused after {} declined charge(s), last {code}; save the rule again to resume",
+                    state.consecutive_declines
+                ));
+            }
+            state.last_run = Some(RuleRun {
+                at: now,
+                status: RuleRunStatus::Failed,
+                paid_credits: state
+                    .last_run
+                    .as_ref()
+                    .map_or(Credits::ZERO, |run| run.paid_credits),
+                granted_credits: Credits::ZERO,
+                payment_session_id: Some(id.clone()),
+                error_code: Some(format!("declined:{code}")),
+                message: Some(message.to_owned()),
+            });
+            wallet.updated_at = now;
+            uow.update_wallet(&wallet).await?;
+        }
+        uow.update_payment_session(&session).await?;
+        uow.commit().await?;
+        Ok(session)
+    }
+}
+
+/// Records a rule's paid top-up as succeeded on the wallet (called inside the credit unit).
+pub(super) fn settle_rule_state(wallet: &mut Wallet, session: &PaymentSession, credited: Credits) {
+    let now = session.updated_at;
+    let Some(rule) = wallet
+        .rules
+        .iter_mut()
+        .find(|rule| rule.state.pending_session_id.as_ref() == Some(&session.id))
+    else {
+        return;
+    };
+    let state = &mut rule.state;
+    state.pending_session_id = None;
+    state.consecutive_declines = 0;
+    state.backoff_until = None;
+    let month = month_key(now);
+    if state.month.as_deref() != Some(month.as_str()) {
+        state.month = Some(month);
+        state.month_paid_credits = Credits::ZERO;
+    }
+    state.month_paid_credits = state.month_paid_credits.plus(credited);
+    state.last_run = Some(RuleRun {
+        at: now,
+        status: RuleRunStatus::Succeeded,
+        paid_credits: credited,
+        granted_credits: state
+            .last_run
+            .as_ref()
+            .map_or(Credits::ZERO, |run| run.granted_credits),
+        payment_session_id: Some(session.id.clone()),
+        error_code: None,
+        message: None,
+    });
+}
