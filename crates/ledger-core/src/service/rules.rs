@@ -47,8 +47,12 @@ impl Ledger {
             else {
                 continue;
             };
-            if wallet.available() >= threshold {
+            // Re-armed only once the balance is back above the threshold (not at it).
+            if wallet.available() > threshold {
                 wallet.rules[index].armed = true;
+                continue;
+            }
+            if wallet.available() == threshold {
                 continue;
             }
             if !wallet.rules[index].armed {
@@ -57,7 +61,7 @@ impl Ledger {
             // One fire per downward crossing: disarmed until the balance is back above.
             wallet.rules[index].armed = false;
             transactions.extend(self.fire_rule(uow, wallet, index, now).await?);
-            if wallet.available() >= threshold {
+            if wallet.available() > threshold {
                 wallet.rules[index].armed = true;
             }
         }
