@@ -678,8 +678,8 @@ impl Ledger {
 
 /// Takes `amount` from the wallet, granted credits first, then paid, into consumption.
 fn burn(journal: &mut JournalBuilder, wallet: &mut Wallet, amount: Credits) {
-    let from_paid = amount.min(wallet.paid);
-    let from_granted = amount.saturating_minus(from_paid);
+    let from_granted = amount.min(wallet.granted);
+    let from_paid = amount.saturating_minus(from_granted);
     journal.move_wallet(
         wallet,
         WalletPool::Granted,
