@@ -1,1 +1,12 @@
-//! HTTP tests.
+//! HTTP tests: the router driven through `tower::ServiceExt::oneshot` on the memory store.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] functions: a failed unwrap is a failed test"
+)]
+
+mod idempotency;
+mod openapi;
+mod roles;
+mod support;
+mod validation;
+mod wallets;
