@@ -1,1 +1,0 @@
-//! fake_paypal (in progress)
