@@ -1,5 +1,13 @@
 //! Integration tests of ledger-core on the memory store: scenarios, model-based property
 //! tests, concurrency and scripted store failures.
+#![expect(
+    clippy::unwrap_used,
+    reason = "helpers outside #[test] functions unwrap as the tests do: a failed unwrap is a failed test"
+)]
 
+mod concurrency;
+mod failures;
+mod invariants;
+mod model;
 mod scenarios;
 mod support;

@@ -12,18 +12,18 @@ use rust_decimal::Decimal;
 use store_memory::MemoryStore;
 use testkit::{CounterIds, ManualClock};
 
-pub struct Fixture {
-    pub ledger: Ledger,
-    pub store: Arc<MemoryStore>,
-    pub clock: Arc<ManualClock>,
-    pub org: OrgId,
-    pub team: TeamId,
-    pub user: UserId,
-    pub usd: Currency,
+pub(crate) struct Fixture {
+    pub(crate) ledger: Ledger,
+    pub(crate) store: Arc<MemoryStore>,
+    pub(crate) clock: Arc<ManualClock>,
+    pub(crate) org: OrgId,
+    pub(crate) team: TeamId,
+    pub(crate) user: UserId,
+    pub(crate) usd: Currency,
 }
 
 impl Fixture {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let store = Arc::new(MemoryStore::new());
         let clock = Arc::new(ManualClock::default());
         let ledger = Ledger::new(
@@ -42,7 +42,7 @@ impl Fixture {
         }
     }
 
-    pub fn new_wallet(&self, owner: Owner, paid: Decimal, granted: Decimal) -> NewWallet {
+    pub(crate) fn new_wallet(&self, owner: Owner, paid: Decimal, granted: Decimal) -> NewWallet {
         NewWallet {
             org_id: self.org.clone(),
             owner,
@@ -60,7 +60,7 @@ impl Fixture {
         }
     }
 
-    pub fn reserve_request(&self, amount: Decimal) -> ReserveRequest {
+    pub(crate) fn reserve_request(&self, amount: Decimal) -> ReserveRequest {
         ReserveRequest {
             scope: CascadeScope {
                 org_id: self.org.clone(),
@@ -76,7 +76,7 @@ impl Fixture {
         }
     }
 
-    pub async fn assert_audit_clean(&self) {
+    pub(crate) async fn assert_audit_clean(&self) {
         let report = self.ledger.audit().await.unwrap();
         assert!(
             report.is_clean(),
@@ -86,6 +86,6 @@ impl Fixture {
     }
 }
 
-pub fn credits(value: Decimal) -> Credits {
+pub(crate) fn credits(value: Decimal) -> Credits {
     Credits::try_new(value).unwrap()
 }
