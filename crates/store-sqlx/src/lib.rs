@@ -41,7 +41,7 @@ mod sqlite;
 use std::sync::Arc;
 
 use ledger_core::error::StoreError;
-use ledger_core::ports::{DirectoryStore, IdempotencyStore, LedgerStore};
+use ledger_core::ports::{DirectoryStore, IdempotencyStore, LedgerStore, PaymentStore};
 
 use crate::pg::PgStore;
 use crate::sqlite::SqliteStore;
@@ -157,6 +157,15 @@ impl Database {
 
     /// The idempotency-key port.
     pub fn idempotency(&self) -> Arc<dyn IdempotencyStore> {
+        match &self.store {
+            Store::Postgres(store) => Arc::new(store.clone()),
+            Store::Sqlite(store) => Arc::new(store.clone()),
+        }
+    }
+
+    /// The payment port (session reads, saved payment methods, settings documents); session
+    /// writes go through the ledger store's unit of work.
+    pub fn payments(&self) -> Arc<dyn PaymentStore> {
         match &self.store {
             Store::Postgres(store) => Arc::new(store.clone()),
             Store::Sqlite(store) => Arc::new(store.clone()),

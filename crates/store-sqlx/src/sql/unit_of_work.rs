@@ -5,9 +5,10 @@
 use async_trait::async_trait;
 use ledger_core::cost_ticket::CostTicket;
 use ledger_core::error::StoreError;
-use ledger_core::id::{CostTicketId, OrgId, ReservationId, WalletId};
+use ledger_core::id::{CostTicketId, OrgId, PaymentSessionId, ReservationId, WalletId};
 use ledger_core::journal::JournalTransaction;
 use ledger_core::money::Currency;
+use ledger_core::payment_session::PaymentSession;
 use ledger_core::ports::UnitOfWork;
 use ledger_core::reservation::Reservation;
 use ledger_core::tenancy::WalletSettings;
@@ -372,6 +373,29 @@ impl UnitOfWork for SqlUnitOfWork {
 
     async fn wallet_settings(&mut self, org_id: &OrgId) -> Result<WalletSettings, StoreError> {
         super::directory::wallet_settings(&mut self.tx, org_id).await
+    }
+
+    async fn lock_payment_session(
+        &mut self,
+        id: &PaymentSessionId,
+    ) -> Result<Option<PaymentSession>, StoreError> {
+        super::payments::lock_payment_session(&mut self.tx, id).await
+    }
+
+    async fn insert_payment_session(&mut self, session: &PaymentSession) -> Result<(), StoreError> {
+        super::payments::insert_payment_session(&mut self.tx, session).await
+    }
+
+    async fn update_payment_session(&mut self, session: &PaymentSession) -> Result<(), StoreError> {
+        super::payments::update_payment_session(&mut self.tx, session).await
+    }
+
+    async fn record_provider_event(
+        &mut self,
+        provider: &str,
+        event_id: &str,
+    ) -> Result<bool, StoreError> {
+        super::payments::record_provider_event(&mut self.tx, provider, event_id).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {

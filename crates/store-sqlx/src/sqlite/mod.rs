@@ -16,6 +16,10 @@ mod directory;
 mod idempotency;
 #[path = "../sql/ledger.rs"]
 mod ledger;
+#[path = "../sql/payment_rows.rs"]
+mod payment_rows;
+#[path = "../sql/payments.rs"]
+mod payments;
 #[path = "../sql/rows.rs"]
 mod rows;
 #[path = "../sql/unit_of_work.rs"]
