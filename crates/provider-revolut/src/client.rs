@@ -74,7 +74,11 @@ impl RevolutClient {
                     match response.bytes().await {
                         Ok(bytes) => {
                             if status >= 500 && may_retry && safety == Safety::Idempotent {
-                                tracing::warn!(status, path, "revolut answered a server error, retrying");
+                                tracing::warn!(
+                                    status,
+                                    path,
+                                    "revolut answered a server error, retrying"
+                                );
                                 tokio::time::sleep(backoff).await;
                                 continue;
                             }

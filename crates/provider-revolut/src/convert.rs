@@ -59,7 +59,10 @@ pub(crate) fn parse_method_token(token: &str) -> Result<(&str, &str, &str), Prov
 
 /// Letters, digits and dashes only, so an id cannot change a request path.
 pub(crate) fn is_uuid_like(id: &str) -> bool {
-    !id.is_empty() && id.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
 }
 
 /// The method an order saved: the completed payment's `payment_method.id` (present only when
@@ -70,7 +73,12 @@ pub(crate) fn saved_method(order: &Order) -> Option<SavedMethod> {
         .payments
         .iter()
         .rev()
-        .filter(|payment| matches!(payment.state.as_str(), "completed" | "captured" | "authorised"))
+        .filter(|payment| {
+            matches!(
+                payment.state.as_str(),
+                "completed" | "captured" | "authorised"
+            )
+        })
         .find_map(|payment| payment.payment_method.as_ref())?;
     let method_id = method.id.clone()?;
     // A saved method is `card` or `revolut_pay`; the order's snapshot names it more finely.
@@ -147,10 +155,14 @@ pub(crate) fn classify_decline(state: &str, reason: Option<&str>) -> ProviderErr
         return ProviderError::NeedsCustomer { code };
     }
     match code.as_str() {
-        "expired_card" | "invalid_card" | "unknown_card" | "pick_up_card" | "restricted_card"
-        | "invalid_expiry" | "suspected_fraud" | "transaction_not_allowed_for_cardholder" => {
-            ProviderError::SavedMethodRevoked { code }
-        }
+        "expired_card"
+        | "invalid_card"
+        | "unknown_card"
+        | "pick_up_card"
+        | "restricted_card"
+        | "invalid_expiry"
+        | "suspected_fraud"
+        | "transaction_not_allowed_for_cardholder" => ProviderError::SavedMethodRevoked { code },
         reason if reason.starts_with("3ds_") || reason.starts_with("customer_challenge") => {
             ProviderError::NeedsCustomer { code }
         }
@@ -179,8 +191,14 @@ mod tests {
 
     #[test]
     fn minor_units_come_back_exact() {
-        assert_eq!(from_minor_units(7034, "EUR").unwrap(), money(dec!(70.34), "EUR"));
-        assert_eq!(from_minor_units(1000, "JPY").unwrap(), money(dec!(1000), "JPY"));
+        assert_eq!(
+            from_minor_units(7034, "EUR").unwrap(),
+            money(dec!(70.34), "EUR")
+        );
+        assert_eq!(
+            from_minor_units(1000, "JPY").unwrap(),
+            money(dec!(1000), "JPY")
+        );
         assert_eq!(from_minor_units(500, "gbp").unwrap(), money(dec!(5), "GBP"));
         assert!(from_minor_units(-1, "EUR").is_err());
         assert!(from_minor_units(1, "QQQ").is_err());

@@ -90,7 +90,10 @@ mod tests {
 
     #[test]
     fn codes_may_be_strings_or_numbers() {
-        let text = ApiError::parse(404, br#"{"code":"not_found","message":"gone","timestamp":1}"#);
+        let text = ApiError::parse(
+            404,
+            br#"{"code":"not_found","message":"gone","timestamp":1}"#,
+        );
         assert_eq!(text.code, "not_found");
         let number = ApiError::parse(404, br#"{"errorId":"x","code":1024,"timestamp":1}"#);
         assert_eq!(number.code, "1024");

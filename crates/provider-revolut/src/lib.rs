@@ -35,8 +35,7 @@ use ledger_core::ProviderError;
 use ledger_core::money::Money;
 use ledger_core::ports::{
     CaptureOutcome, CheckoutCreated, CheckoutRequest, Clock, MerchantCharge, OrderState,
-    PaymentProvider, ProviderEvent, ProviderEventKind, RefundOutcome, SavedMethod,
-    WebhookRequest,
+    PaymentProvider, ProviderEvent, ProviderEventKind, RefundOutcome, SavedMethod, WebhookRequest,
 };
 use reqwest::Method;
 use time::OffsetDateTime;
@@ -225,9 +224,18 @@ impl RevolutProvider {
         method_type: &str,
         method_id: &str,
     ) -> Result<CaptureOutcome, ProviderError> {
-        if order.state != "pending" || order.payments.iter().any(|payment| !is_failed(&payment.state)) {
+        if order.state != "pending"
+            || order
+                .payments
+                .iter()
+                .any(|payment| !is_failed(&payment.state))
+        {
             return convert::capture_outcome(order)?.map_or_else(
-                || Ok(CaptureOutcome::Pending { capture_id: order.id.clone() }),
+                || {
+                    Ok(CaptureOutcome::Pending {
+                        capture_id: order.id.clone(),
+                    })
+                },
                 Ok,
             );
         }
@@ -238,11 +246,21 @@ impl RevolutProvider {
                 initiator: "merchant",
             },
         };
-        let path = format!("{}/{}/payments", api::ORDERS_PATH, order_segment(&order.id)?);
+        let path = format!(
+            "{}/{}/payments",
+            api::ORDERS_PATH,
+            order_segment(&order.id)?
+        );
         // An order accepts no second successful payment, so repeating this is safe.
         let response = self
             .client
-            .call(Method::POST, &path, Some(to_json(&body)?), None, Safety::Idempotent)
+            .call(
+                Method::POST,
+                &path,
+                Some(to_json(&body)?),
+                None,
+                Safety::Idempotent,
+            )
             .await?;
         if response.status != 200 && response.status != 201 {
             let error = ApiError::parse(response.status, &response.body);
@@ -265,16 +283,21 @@ impl RevolutProvider {
                 code: "authentication_challenge".to_owned(),
             });
         }
-        if matches!(payment.state.as_str(), "declined" | "soft_declined" | "failed") {
+        if matches!(
+            payment.state.as_str(),
+            "declined" | "soft_declined" | "failed"
+        ) {
             return Err(convert::classify_decline(
                 &payment.state,
                 payment.decline_reason.as_deref(),
             ));
         }
         let order = self.fetch_order(&order.id).await?;
-        Ok(convert::capture_outcome(&order)?.unwrap_or(CaptureOutcome::Pending {
-            capture_id: order.id.clone(),
-        }))
+        Ok(
+            convert::capture_outcome(&order)?.unwrap_or(CaptureOutcome::Pending {
+                capture_id: order.id.clone(),
+            }),
+        )
     }
 }
 
@@ -286,7 +309,9 @@ fn order_segment(id: &str) -> Result<&str, ProviderError> {
     if convert::is_uuid_like(id) {
         Ok(id)
     } else {
-        Err(ProviderError::Protocol(format!("`{id}` is not a revolut order id")))
+        Err(ProviderError::Protocol(format!(
+            "`{id}` is not a revolut order id"
+        )))
     }
 }
 
@@ -387,7 +412,12 @@ impl PaymentProvider for RevolutProvider {
         &self,
         request: &WebhookRequest,
     ) -> Result<ProviderEvent, ProviderError> {
-        webhook::verify(request, &self.signing_secrets, self.tolerance, self.clock.now())?;
+        webhook::verify(
+            request,
+            &self.signing_secrets,
+            self.tolerance,
+            self.clock.now(),
+        )?;
         let event: WebhookEvent = serde_json::from_slice(&request.body)
             .map_err(|error| unexpected_body("webhook", &error))?;
         // No event id in Revolut's body: `(event, order_id)` is the dedupe key.
@@ -416,9 +446,8 @@ impl PaymentProvider for RevolutProvider {
                     }
                 } else if order.state == "completed" {
                     if provider_event.session_id.is_none() {
-                        provider_event.session_id = order
-                            .merchant_order_data
-                            .and_then(|data| data.reference);
+                        provider_event.session_id =
+                            order.merchant_order_data.and_then(|data| data.reference);
                     }
                     ProviderEventKind::CaptureCompleted {
                         capture_id: order.id,

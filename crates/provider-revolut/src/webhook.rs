@@ -92,8 +92,7 @@ mod tests {
 
     const SECRET: &str = "wsk_TESTSECRET0000000000000000000000";
     const BODY: &str = r#"{"event":"ORDER_COMPLETED","order_id":"6634c172-3398-ac93-aee9-50de0282e3ac","merchant_order_ext_ref":"topup-42"}"#;
-    const EXPECTED: &str =
-        "v1=e7cded3e3f143e1d1457ae5a4445d01f088835af79ba40f6ab7e8d4d120fb1f5";
+    const EXPECTED: &str = "v1=e7cded3e3f143e1d1457ae5a4445d01f088835af79ba40f6ab7e8d4d120fb1f5";
 
     fn at_ms(ms: i64) -> OffsetDateTime {
         OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap()
@@ -111,7 +110,10 @@ mod tests {
 
     #[test]
     fn signature_matches_the_providers_md_vector() {
-        assert_eq!(signature(SECRET, "1683650202360", BODY.as_bytes()), EXPECTED);
+        assert_eq!(
+            signature(SECRET, "1683650202360", BODY.as_bytes()),
+            EXPECTED
+        );
     }
 
     #[test]

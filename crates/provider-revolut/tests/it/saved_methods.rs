@@ -1,0 +1,134 @@
+use ledger_core::ProviderError;
+use ledger_core::ports::{CaptureOutcome, PaymentProvider};
+use rust_decimal_macros::dec;
+use testkit::fake_revolut::{PaymentScript, SavedFor};
+
+use crate::{created_order, eur, setup};
+
+#[tokio::test]
+async fn a_saved_card_is_charged_merchant_initiated_once_per_key() {
+    let (fake, provider, _clock) = setup().await;
+    let order_id = created_order(&provider, "ps_1").await;
+    fake.pay(&order_id, Some(SavedFor::Merchant)).await;
+
+    let outcome = provider.capture(&order_id, "k").await.unwrap();
+    let CaptureOutcome::Completed {
+        saved_method: Some(token),
+        ..
+    } = outcome
+    else {
+        panic!("expected a saved method, got {outcome:?}")
+    };
+    let method = provider.saved_method(&order_id).await.unwrap().unwrap();
+    let charge = provider
+        .charge_saved_method(&token, eur(dec!(20)), "ps_auto_1")
+        .await
+        .unwrap();
+    let repeat = provider
+        .charge_saved_method(&token, eur(dec!(20)), "ps_auto_1")
+        .await
+        .unwrap();
+
+    assert_eq!(method.token, token);
+    assert_eq!(method.label, "visa •••• 4242");
+    assert!(matches!(
+        charge.outcome,
+        CaptureOutcome::Completed { amount, .. } if amount == eur(dec!(20))
+    ));
+    assert_eq!(repeat.order_id, charge.order_id, "same key, same order");
+    let payments = fake.requests_to("POST", &format!("/api/orders/{}/payments", charge.order_id));
+    assert_eq!(payments.len(), 1, "paid once");
+    let body = payments[0].json();
+    assert_eq!(body["saved_payment_method"]["initiator"], "merchant");
+    assert_eq!(
+        body["saved_payment_method"]["id"],
+        method.method_id.as_str()
+    );
+    let create = fake
+        .requests_to("POST", "/api/orders")
+        .into_iter()
+        .filter(|r| r.path == "/api/orders")
+        .nth(1)
+        .unwrap();
+    assert_eq!(
+        create.json()["customer"]["id"],
+        method.customer_id.unwrap().as_str()
+    );
+    assert_eq!(
+        create.json()["merchant_order_data"]["reference"],
+        "ps_auto_1"
+    );
+}
+
+#[tokio::test]
+async fn merchant_charge_declines_are_classified() {
+    let (fake, provider, _clock) = setup().await;
+    let (customer, method) = fake.create_saved_card(SavedFor::Merchant);
+    let token = format!("{customer}/card/{method}");
+    fake.script_payment(PaymentScript::Declined("insufficient_funds".into()));
+    fake.script_payment(PaymentScript::Declined("expired_card".into()));
+    fake.script_payment(PaymentScript::Challenge);
+
+    let funds = provider
+        .charge_saved_method(&token, eur(dec!(20)), "a1")
+        .await;
+    let expired = provider
+        .charge_saved_method(&token, eur(dec!(20)), "a2")
+        .await;
+    let challenge = provider
+        .charge_saved_method(&token, eur(dec!(20)), "a3")
+        .await;
+
+    assert!(
+        matches!(&funds, Err(ProviderError::Declined { code }) if code == "insufficient_funds"),
+        "{funds:?}"
+    );
+    assert!(
+        matches!(expired, Err(ProviderError::SavedMethodRevoked { .. })),
+        "{expired:?}"
+    );
+    assert!(
+        matches!(challenge, Err(ProviderError::NeedsCustomer { .. })),
+        "{challenge:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_method_saved_for_the_customer_cannot_be_charged_by_the_merchant() {
+    let (fake, provider, _clock) = setup().await;
+    let (customer, method) = fake.create_saved_card(SavedFor::Customer);
+
+    let result = provider
+        .charge_saved_method(&format!("{customer}/card/{method}"), eur(dec!(20)), "a1")
+        .await;
+
+    assert!(
+        matches!(result, Err(ProviderError::SavedMethodRevoked { .. })),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_method_is_gone_and_cannot_be_charged() {
+    let (fake, provider, _clock) = setup().await;
+    let (customer, method) = fake.create_saved_card(SavedFor::Merchant);
+    let token = format!("{customer}/card/{method}");
+
+    provider.delete_saved_method(&token).await.unwrap();
+    provider.delete_saved_method(&token).await.unwrap();
+    let result = provider
+        .charge_saved_method(&token, eur(dec!(20)), "a1")
+        .await;
+
+    assert!(!fake.method_active(&method));
+    assert!(
+        matches!(result, Err(ProviderError::SavedMethodRevoked { .. })),
+        "{result:?}"
+    );
+    let delete = &fake.requests_to("DELETE", "/api/customers/")[0];
+    assert_eq!(
+        delete.path,
+        format!("/api/customers/{customer}/payment-methods/{method}")
+    );
+    assert_eq!(delete.header("revolut-api-version"), Some("2025-12-04"));
+}
