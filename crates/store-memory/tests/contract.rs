@@ -7,7 +7,7 @@ use testkit::contract::StoreUnderTest;
 
 async fn memory_store() -> Option<StoreUnderTest> {
     let store = Arc::new(MemoryStore::new());
-    Some(StoreUnderTest::new(store.clone(), store.clone(), store))
+    Some(StoreUnderTest::new(store.clone(), store.clone(), store.clone()).with_payments(store))
 }
 
 testkit::storage_contract!(memory_store);

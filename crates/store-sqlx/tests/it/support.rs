@@ -20,7 +20,7 @@ pub(crate) async fn pg_database() -> Option<PgTestDb> {
     PgTestDb::create(&PG_MIGRATOR).await
 }
 
-/// The three ports of `database`, closed (and `teardown` run) after the case.
+/// The storage ports of `database`, closed (and `teardown` run) after the case.
 pub(crate) fn store_under_test(
     database: Database,
     teardown: impl Future<Output = ()> + Send + 'static,
@@ -30,6 +30,7 @@ pub(crate) fn store_under_test(
         database.directory(),
         database.idempotency(),
     )
+    .with_payments(database.payments())
     .with_teardown(async move {
         database.close().await;
         teardown.await;

@@ -14,12 +14,13 @@ mod fixtures;
 mod idempotency_cases;
 mod ledger_cases;
 mod ledger_list_cases;
+mod payment_cases;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use ledger_core::ports::{DirectoryStore, IdempotencyStore, LedgerStore};
+use ledger_core::ports::{DirectoryStore, IdempotencyStore, LedgerStore, PaymentStore};
 
 pub use fixtures::{Harness, credits, credits_str};
 
@@ -29,12 +30,13 @@ pub mod cases {
     pub use super::idempotency_cases::*;
     pub use super::ledger_cases::*;
     pub use super::ledger_list_cases::*;
+    pub use super::payment_cases::*;
 }
 
 /// What runs after a case: closes pools, drops the test database.
 pub type Teardown = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// The three storage ports of one store, fresh and empty, plus how to dispose of it.
+/// The storage ports of one store, fresh and empty, plus how to dispose of it.
 pub struct StoreUnderTest {
     /// The ledger port.
     pub ledger: Arc<dyn LedgerStore>,
@@ -42,6 +44,7 @@ pub struct StoreUnderTest {
     pub directory: Arc<dyn DirectoryStore>,
     /// The idempotency-key port.
     pub idempotency: Arc<dyn IdempotencyStore>,
+    payments: Option<Arc<dyn PaymentStore>>,
     teardown: Option<Teardown>,
 }
 
@@ -64,8 +67,27 @@ impl StoreUnderTest {
             ledger,
             directory,
             idempotency,
+            payments: None,
             teardown: None,
         }
+    }
+
+    /// Adds the payment port, which the payment cases need.
+    #[must_use]
+    pub fn with_payments(mut self, payments: Arc<dyn PaymentStore>) -> Self {
+        self.payments = Some(payments);
+        self
+    }
+
+    /// The payment port.
+    ///
+    /// # Panics
+    /// When the factory did not give one with [`StoreUnderTest::with_payments`]: a payment
+    /// case then fails loudly instead of passing without checking anything.
+    pub fn payments(&self) -> &Arc<dyn PaymentStore> {
+        self.payments
+            .as_ref()
+            .expect("the store factory gives the payment port (StoreUnderTest::with_payments)")
     }
 
     /// Runs `teardown` after the case.
@@ -81,10 +103,11 @@ impl StoreUnderTest {
             ledger,
             directory,
             idempotency,
+            payments,
             teardown,
         } = self;
         // Release the ports' pool handles before the teardown closes the pool.
-        drop((ledger, directory, idempotency));
+        drop((ledger, directory, idempotency, payments));
         if let Some(teardown) = teardown {
             teardown.await;
         }
@@ -141,6 +164,16 @@ macro_rules! storage_contract {
             purge_deletes_only_keys_created_before_the_instant,
             completing_an_unknown_key_changes_nothing,
             concurrent_claims_of_one_key_claim_it_once,
+            payment_session_round_trips_every_field_through_insert_lock_and_update,
+            a_dropped_unit_writes_no_payment_session_nor_provider_event,
+            inserting_a_payment_session_twice_is_a_duplicate,
+            a_provider_event_is_recorded_once_per_provider,
+            a_session_is_found_by_its_provider_order,
+            payment_sessions_list_newest_first_with_filters_and_pages,
+            payment_due_work_lists_expired_and_stuck_sessions_only,
+            payment_due_work_honours_its_limit,
+            saved_payment_methods_are_stored_listed_per_organization_and_deleted,
+            settings_documents_read_none_until_put_then_the_latest,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {
