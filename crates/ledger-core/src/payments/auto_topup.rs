@@ -129,6 +129,17 @@ impl Payments {
                 self.fail_auto_topup(&elected.id, &code, "the provider declined the charge")
                     .await
             }
+            // The method is dead or the buyer must act: pause at once, whatever the count.
+            Err(
+                ProviderError::SavedMethodRevoked { code } | ProviderError::NeedsCustomer { code },
+            ) => {
+                let message = format!(
+                    "the saved payment method cannot be charged without the customer ({code})"
+                );
+                let failed = self.fail_auto_topup(&elected.id, &code, &message).await?;
+                self.pause_rule(&elected, &code).await?;
+                Ok(failed)
+            }
             // Unknown outcome: stays `capturing`; the reconciler charges again with the same
             // idempotency key, which the provider answers with the first charge.
             Err(ProviderError::Timeout | ProviderError::Unavailable(_)) => {
@@ -229,6 +240,38 @@ impl Payments {
         uow.update_payment_session(&session).await?;
         uow.commit().await?;
         Ok(session)
+    }
+}
+
+impl Payments {
+    /// Pauses the rule whose charge `session` was, whatever its decline count.
+    async fn pause_rule(&self, session: &PaymentSession, code: &str) -> Result<(), LedgerError> {
+        crate::service::retry_on_conflict!(
+            async {
+                let mut uow = self.ledger.store().begin().await?;
+                let mut wallet = uow
+                    .lock_wallet(&session.wallet_id)
+                    .await?
+                    .ok_or_else(|| LedgerError::not_found("wallet", &session.wallet_id))?;
+                let Some(rule) = wallet.rules.iter_mut().find(|rule| {
+                    rule.state
+                        .last_run
+                        .as_ref()
+                        .and_then(|run| run.payment_session_id.as_ref())
+                        == Some(&session.id)
+                }) else {
+                    return Ok(());
+                };
+                rule.state.paused = true;
+                rule.state.paused_reason = Some(format!(
+                    "the saved payment method needs the customer ({code})"
+                ));
+                uow.update_wallet(&wallet).await?;
+                uow.commit().await?;
+                Ok(())
+            }
+            .await
+        )
     }
 }
 
