@@ -15,6 +15,7 @@ mod idempotency_cases;
 mod ledger_cases;
 mod ledger_list_cases;
 mod payment_cases;
+mod payment_list_cases;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -31,6 +32,7 @@ pub mod cases {
     pub use super::ledger_cases::*;
     pub use super::ledger_list_cases::*;
     pub use super::payment_cases::*;
+    pub use super::payment_list_cases::*;
 }
 
 /// What runs after a case: closes pools, drops the test database.
@@ -169,7 +171,8 @@ macro_rules! storage_contract {
             inserting_a_payment_session_twice_is_a_duplicate,
             a_provider_event_is_recorded_once_per_provider,
             a_session_is_found_by_its_provider_order,
-            payment_sessions_list_newest_first_with_filters_and_pages,
+            payment_sessions_list_newest_first_in_pages,
+            payment_sessions_list_filters_on_every_field,
             payment_due_work_lists_expired_and_stuck_sessions_only,
             payment_due_work_honours_its_limit,
             saved_payment_methods_are_stored_listed_per_organization_and_deleted,

@@ -1,6 +1,6 @@
 //! Contract cases of payment storage: sessions through the unit of work (insert, lock,
-//! update, rollback, duplicates), provider events, the payment port's reads and lists, saved
-//! payment methods and settings documents.
+//! update, rollback, duplicates), provider events, the lookup by provider order, saved payment
+//! methods and settings documents. Lists and due work are in `payment_list_cases`.
 //!
 //! No case reads through the payment port while a unit of work is open: the memory store's
 //! unit holds the store-wide lock until it ends.
@@ -11,7 +11,7 @@ use ledger_core::error::StoreError;
 use ledger_core::id::{OrgId, PaymentMethodId, PaymentSessionId, TransactionId, UserId};
 use ledger_core::money::{Credits, Currency};
 use ledger_core::payment_session::{PaymentSession, PaymentStatus};
-use ledger_core::ports::{PageRequest, PaymentSessionFilter, PaymentStore, SavedPaymentMethod};
+use ledger_core::ports::{PaymentStore, SavedPaymentMethod};
 use ledger_core::wallet::Owner;
 use rust_decimal::Decimal;
 use time::{Duration, OffsetDateTime};
@@ -19,7 +19,7 @@ use time::{Duration, OffsetDateTime};
 use super::Harness;
 use super::fixtures::credits_str;
 
-fn payments(h: &Harness) -> &Arc<dyn PaymentStore> {
+pub(super) fn payments(h: &Harness) -> &Arc<dyn PaymentStore> {
     h.store.payments()
 }
 
@@ -29,7 +29,7 @@ fn money(text: &str) -> Decimal {
 }
 
 /// A fresh `created` session of the fixture user: every optional field empty.
-fn raw_session(h: &Harness) -> PaymentSession {
+pub(super) fn raw_session(h: &Harness) -> PaymentSession {
     let now = h.now();
     PaymentSession {
         id: PaymentSessionId::from_suffix(&h.suffix()),
@@ -101,7 +101,7 @@ fn full_session(h: &Harness) -> PaymentSession {
 }
 
 /// Inserts and commits sessions, one unit each.
-async fn insert_sessions(h: &Harness, sessions: &[&PaymentSession]) {
+pub(super) async fn insert_sessions(h: &Harness, sessions: &[&PaymentSession]) {
     for session in sessions {
         let mut uow = h.store.ledger.begin().await.expect("begin");
         uow.insert_payment_session(session)
@@ -115,7 +115,7 @@ async fn stored_session(h: &Harness, id: &PaymentSessionId) -> Option<PaymentSes
     payments(h).payment_session(id).await.expect("read session")
 }
 
-fn session_ids(sessions: &[PaymentSession]) -> Vec<PaymentSessionId> {
+pub(super) fn session_ids(sessions: &[PaymentSession]) -> Vec<PaymentSessionId> {
     sessions.iter().map(|session| session.id.clone()).collect()
 }
 
@@ -258,212 +258,6 @@ pub async fn a_session_is_found_by_its_provider_order(h: &Harness) {
     assert_eq!(found_other.expect("read"), Some(revolut));
     assert_eq!(wrong_provider.expect("read"), None);
     assert_eq!(unknown.expect("read"), None);
-}
-
-/// Lists are newest first (ties by id, descending), filter on every field (`from` and `to`
-/// inclusive), page, and count every match.
-pub async fn payment_sessions_list_newest_first_with_filters_and_pages(h: &Harness) {
-    // Arrange: one session per second, then two in the same instant.
-    let other_org = OrgId::parse("org_other").expect("id");
-    let bob = UserId::parse("user_bob").expect("id");
-    let mut sessions = Vec::new();
-    for index in 0..5 {
-        let mut session = raw_session(h);
-        session.provider = if index % 2 == 0 { "paypal" } else { "revolut" }.to_owned();
-        if index == 1 {
-            session.status = PaymentStatus::Completed;
-        }
-        if index == 3 {
-            session.user_id = Some(bob.clone());
-        }
-        if index == 4 {
-            session.user_id = None;
-        }
-        sessions.push(session);
-        h.clock.advance(Duration::seconds(1));
-    }
-    let same_instant = [raw_session(h), raw_session(h)];
-    let mut elsewhere = raw_session(h);
-    elsewhere.org_id = other_org.clone();
-    for session in sessions.iter().chain(&same_instant).chain([&elsewhere]) {
-        insert_sessions(h, &[session]).await;
-    }
-    let port = payments(h);
-    let in_org = |page: PageRequest| PaymentSessionFilter {
-        org_id: Some(h.org.clone()),
-        page,
-        ..PaymentSessionFilter::default()
-    };
-    let list = |filter: PaymentSessionFilter| async move {
-        port.list_payment_sessions(&filter).await.expect("list")
-    };
-
-    // Act
-    let everything = list(in_org(PageRequest {
-        page: 1,
-        per_page: 100,
-    }))
-    .await;
-    let all_orgs = list(PaymentSessionFilter {
-        page: PageRequest {
-            page: 1,
-            per_page: 100,
-        },
-        ..PaymentSessionFilter::default()
-    })
-    .await;
-    let second_page = list(in_org(PageRequest {
-        page: 2,
-        per_page: 3,
-    }))
-    .await;
-    let past_the_end = list(in_org(PageRequest {
-        page: 4,
-        per_page: 3,
-    }))
-    .await;
-    let revolut = list(PaymentSessionFilter {
-        provider: Some("revolut".to_owned()),
-        ..in_org(PageRequest::default())
-    })
-    .await;
-    let completed = list(PaymentSessionFilter {
-        status: Some(PaymentStatus::Completed),
-        ..in_org(PageRequest::default())
-    })
-    .await;
-    let of_bob = list(PaymentSessionFilter {
-        user_id: Some(bob.clone()),
-        ..in_org(PageRequest::default())
-    })
-    .await;
-    let window = list(PaymentSessionFilter {
-        from: Some(sessions[1].created_at),
-        to: Some(sessions[3].created_at),
-        ..in_org(PageRequest::default())
-    })
-    .await;
-    let other = list(PaymentSessionFilter {
-        org_id: Some(other_org),
-        ..PaymentSessionFilter::default()
-    })
-    .await;
-
-    // Assert
-    let newest_first: Vec<PaymentSessionId> = [&same_instant[1], &same_instant[0]]
-        .into_iter()
-        .chain(sessions.iter().rev())
-        .map(|session| session.id.clone())
-        .collect();
-    assert_eq!(session_ids(&everything.items), newest_first);
-    assert_eq!(everything.total, 7);
-    assert_eq!(everything.items[2], sessions[4], "items carry every field");
-    assert_eq!(all_orgs.total, 8);
-    assert_eq!(all_orgs.items[0].id, elsewhere.id);
-    assert_eq!(session_ids(&second_page.items), newest_first[3..6].to_vec());
-    assert_eq!(second_page.total, 7);
-    assert!(past_the_end.items.is_empty());
-    assert_eq!(past_the_end.total, 7);
-    assert_eq!(
-        session_ids(&revolut.items),
-        vec![sessions[3].id.clone(), sessions[1].id.clone()]
-    );
-    assert_eq!(session_ids(&completed.items), vec![sessions[1].id.clone()]);
-    assert_eq!(session_ids(&of_bob.items), vec![sessions[3].id.clone()]);
-    assert_eq!(
-        session_ids(&window.items),
-        session_ids(&[
-            sessions[3].clone(),
-            sessions[2].clone(),
-            sessions[1].clone()
-        ])
-    );
-    assert_eq!(window.total, 3);
-    assert_eq!(session_ids(&other.items), vec![elsewhere.id.clone()]);
-}
-
-/// Due work: `created` sessions whose `expires_at` is at or before now, and sessions in
-/// `capturing`, `captured` or `confirming` not updated after the cut-off; each list by id.
-pub async fn payment_due_work_lists_expired_and_stuck_sessions_only(h: &Harness) {
-    let now = h.now() + Duration::hours(2);
-    let stuck_before = now - Duration::minutes(10);
-    let session_in = |status: PaymentStatus, expires_at: OffsetDateTime, updated_at| {
-        let mut session = raw_session(h);
-        session.status = status;
-        session.expires_at = expires_at;
-        session.updated_at = updated_at;
-        session
-    };
-    let long_ago = stuck_before - Duration::hours(1);
-    let later = now + Duration::hours(1);
-    let expired = session_in(PaymentStatus::Created, now - Duration::seconds(1), long_ago);
-    let expiring_now = session_in(PaymentStatus::Created, now, long_ago);
-    let still_open = session_in(PaymentStatus::Created, now + Duration::seconds(1), long_ago);
-    let capturing = session_in(PaymentStatus::Capturing, later, long_ago);
-    let captured_at_cut_off = session_in(PaymentStatus::Captured, later, stuck_before);
-    let confirming = session_in(PaymentStatus::Confirming, long_ago, long_ago);
-    let confirming_recently = session_in(
-        PaymentStatus::Confirming,
-        long_ago,
-        stuck_before + Duration::microseconds(1),
-    );
-    let finished = [
-        PaymentStatus::Confirmed,
-        PaymentStatus::Completed,
-        PaymentStatus::Canceled,
-        PaymentStatus::Failed,
-        PaymentStatus::Refunded,
-        PaymentStatus::Expired,
-    ]
-    .map(|status| session_in(status, long_ago, long_ago));
-    // Reverse insertion order, so that an answer in insertion order would fail.
-    let mut all = vec![
-        &expired,
-        &expiring_now,
-        &still_open,
-        &capturing,
-        &captured_at_cut_off,
-        &confirming,
-        &confirming_recently,
-    ];
-    all.extend(finished.iter());
-    all.reverse();
-    insert_sessions(h, &all).await;
-
-    let work = payments(h)
-        .payment_due_work(now, stuck_before, 100)
-        .await
-        .expect("due work");
-
-    assert_eq!(work.expired, vec![expired.id, expiring_now.id]);
-    assert_eq!(
-        work.stuck,
-        vec![capturing.id, captured_at_cut_off.id, confirming.id]
-    );
-}
-
-/// Each list of due work is cut at the limit, keeping the lowest ids.
-pub async fn payment_due_work_honours_its_limit(h: &Harness) {
-    let now = h.now() + Duration::hours(2);
-    let mut expired = Vec::new();
-    let mut stuck = Vec::new();
-    for _ in 0..3 {
-        let mut session = raw_session(h);
-        session.expires_at = now - Duration::minutes(1);
-        expired.push(session);
-        let mut session = raw_session(h);
-        session.status = PaymentStatus::Capturing;
-        stuck.push(session);
-    }
-    insert_sessions(h, &expired.iter().chain(&stuck).rev().collect::<Vec<_>>()).await;
-
-    let work = payments(h)
-        .payment_due_work(now, now, 2)
-        .await
-        .expect("due work");
-
-    assert_eq!(work.expired, session_ids(&expired[..2]));
-    assert_eq!(work.stuck, session_ids(&stuck[..2]));
 }
 
 fn saved_method(h: &Harness, org_id: &OrgId, created_at: OffsetDateTime) -> SavedPaymentMethod {
