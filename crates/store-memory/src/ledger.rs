@@ -25,16 +25,23 @@ pub(crate) fn cascade_wallets(
     owners: &[Owner],
     currency: Currency,
 ) -> Vec<Wallet> {
-    state
-        .wallets
-        .values()
-        .filter(|wallet| {
-            wallet.org_id == *org_id
-                && wallet.currency == currency
-                && owners.contains(&wallet.owner)
-        })
+    let Some(by_owner) = state.wallets_by_owner.get(org_id) else {
+        return Vec::new();
+    };
+    let mut wallets: Vec<Wallet> = owners
+        .iter()
+        .enumerate()
+        // An owner named twice contributes its wallets once.
+        .filter(|(position, owner)| !owners[..*position].contains(owner))
+        .filter_map(|(_, owner)| by_owner.get(owner))
+        .flatten()
+        .filter_map(|id| state.wallets.get(id))
+        .filter(|wallet| wallet.currency == currency)
         .cloned()
-        .collect()
+        .collect();
+    // The same order as a scan of the id-ordered map would give.
+    wallets.sort_by(|a, b| a.id.cmp(&b.id));
+    wallets
 }
 
 fn page<T: Clone>(items: &[T], request: PageRequest) -> Page<T> {
@@ -227,7 +234,7 @@ impl LedgerStore for MemoryStore {
         let mut account_sums: Vec<(String, Decimal)> = state
             .account_sums
             .iter()
-            .map(|(code, sum)| (code.clone(), *sum))
+            .map(|(account, sum)| (account.code(), *sum))
             .collect();
         account_sums.sort();
         Ok(AuditSnapshot {

@@ -2,11 +2,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use ledger_core::cost_ticket::CostTicket;
 use ledger_core::id::{CostTicketId, OrgId, ReservationId, TeamId, TokenId, UserId, WalletId};
-use ledger_core::journal::{JournalTransaction, WalletLine};
+use ledger_core::journal::{Account, JournalTransaction, WalletLine};
 use ledger_core::ports::{ApiToken, StoredResponse};
 use ledger_core::reservation::Reservation;
 use ledger_core::tenancy::{Organization, Team, User, WalletSettings};
-use ledger_core::wallet::Wallet;
+use ledger_core::wallet::{Owner, Wallet};
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
@@ -21,11 +21,17 @@ pub(crate) struct KeyRecord {
 /// Everything the store keeps.
 #[derive(Debug, Default)]
 pub(crate) struct State {
+    /// Change only through [`State::put_wallet`] and [`State::remove_wallet`], which keep
+    /// `wallets_by_owner` in step.
     pub(crate) wallets: BTreeMap<WalletId, Wallet>,
+    /// Wallet ids per organization and owner, so a cascade reads its owners' wallets instead of
+    /// scanning every wallet (the reserve hot path).
+    pub(crate) wallets_by_owner: HashMap<OrgId, HashMap<Owner, Vec<WalletId>>>,
     pub(crate) reservations: HashMap<ReservationId, Reservation>,
     pub(crate) tickets: HashMap<CostTicketId, CostTicket>,
-    /// Every journal transaction's postings summed per account code.
-    pub(crate) account_sums: HashMap<String, Decimal>,
+    /// Every journal transaction's postings summed per account (keyed by the account itself,
+    /// not its text code, so applying a posting formats nothing).
+    pub(crate) account_sums: HashMap<Account, Decimal>,
     /// Transactions whose postings did not sum to zero (kept for the audit to report).
     pub(crate) unbalanced: Vec<(ledger_core::id::TransactionId, Decimal)>,
     pub(crate) transaction_ids: std::collections::HashSet<ledger_core::id::TransactionId>,
@@ -46,22 +52,82 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// Applies a journal transaction: account sums and history lines.
-    pub(crate) fn apply_journal(&mut self, transaction: &JournalTransaction) {
+    /// Stores a wallet (new or changed) and keeps the owner index in step. Only a new wallet
+    /// or one whose organization or owner changed touches the index, so the common update
+    /// clones nothing.
+    pub(crate) fn put_wallet(&mut self, wallet: Wallet) -> Option<Wallet> {
+        let moved = match self.wallets.get(&wallet.id) {
+            None => true,
+            Some(stored) => stored.org_id != wallet.org_id || stored.owner != wallet.owner,
+        };
+        if !moved {
+            return self.wallets.insert(wallet.id.clone(), wallet);
+        }
+        let (org_id, owner, id) = (
+            wallet.org_id.clone(),
+            wallet.owner.clone(),
+            wallet.id.clone(),
+        );
+        let previous = self.wallets.insert(id.clone(), wallet);
+        if let Some(previous) = &previous {
+            self.unindex_wallet(previous);
+        }
+        self.index_wallet(org_id, owner, id);
+        previous
+    }
+
+    /// Removes a wallet and its owner index entry.
+    pub(crate) fn remove_wallet(&mut self, id: &WalletId) -> Option<Wallet> {
+        let removed = self.wallets.remove(id)?;
+        self.unindex_wallet(&removed);
+        Some(removed)
+    }
+
+    fn index_wallet(&mut self, org_id: OrgId, owner: Owner, id: WalletId) {
+        self.wallets_by_owner
+            .entry(org_id)
+            .or_default()
+            .entry(owner)
+            .or_default()
+            .push(id);
+    }
+
+    fn unindex_wallet(&mut self, wallet: &Wallet) {
+        if let Some(ids) = self
+            .wallets_by_owner
+            .get_mut(&wallet.org_id)
+            .and_then(|by_owner| by_owner.get_mut(&wallet.owner))
+        {
+            ids.retain(|id| *id != wallet.id);
+        }
+    }
+
+    /// Applies a journal transaction: account sums and history lines (taken by value: the
+    /// unit of work hands over its pending transactions at commit).
+    pub(crate) fn apply_journal(&mut self, transaction: JournalTransaction) {
         let mut sum = Decimal::ZERO;
         for posting in &transaction.postings {
-            *self.account_sums.entry(posting.account.code()).or_default() += posting.amount;
+            match self.account_sums.get_mut(&posting.account) {
+                Some(account_sum) => *account_sum += posting.amount,
+                None => {
+                    self.account_sums
+                        .insert(posting.account.clone(), posting.amount);
+                }
+            }
             sum += posting.amount;
         }
         if !sum.is_zero() {
             self.unbalanced.push((transaction.id.clone(), sum));
         }
-        self.transaction_ids.insert(transaction.id.clone());
-        for line in &transaction.wallet_lines {
-            self.wallet_lines
-                .entry(line.wallet_id.clone())
-                .or_default()
-                .push(line.clone());
+        self.transaction_ids.insert(transaction.id);
+        // The lines move into the history; a wallet's id is cloned only for its first line.
+        for line in transaction.wallet_lines {
+            match self.wallet_lines.get_mut(&line.wallet_id) {
+                Some(lines) => lines.push(line),
+                None => {
+                    self.wallet_lines.insert(line.wallet_id.clone(), vec![line]);
+                }
+            }
         }
     }
 }

@@ -50,7 +50,14 @@ impl Drop for MemoryUnitOfWork {
         }
         while let Some(undo) = self.undo.pop() {
             match undo {
-                Undo::Wallet(id, previous) => restore(&mut self.state.wallets, id, previous),
+                Undo::Wallet(id, previous) => match previous {
+                    Some(previous) => {
+                        self.state.put_wallet(previous);
+                    }
+                    None => {
+                        self.state.remove_wallet(&id);
+                    }
+                },
                 Undo::Reservation(id, previous) => {
                     restore(&mut self.state.reservations, id, previous)
                 }
@@ -123,12 +130,12 @@ impl UnitOfWork for MemoryUnitOfWork {
             return Err(StoreError::Duplicate(format!("wallet {}", wallet.id)));
         }
         self.undo.push(Undo::Wallet(wallet.id.clone(), None));
-        self.state.wallets.insert(wallet.id.clone(), wallet.clone());
+        self.state.put_wallet(wallet.clone());
         Ok(())
     }
 
     async fn update_wallet(&mut self, wallet: &Wallet) -> Result<(), StoreError> {
-        let previous = self.state.wallets.insert(wallet.id.clone(), wallet.clone());
+        let previous = self.state.put_wallet(wallet.clone());
         self.undo.push(Undo::Wallet(wallet.id.clone(), previous));
         Ok(())
     }
@@ -270,7 +277,7 @@ impl UnitOfWork for MemoryUnitOfWork {
 
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
         let journal = std::mem::take(&mut self.journal);
-        for transaction in &journal {
+        for transaction in journal {
             self.state.apply_journal(transaction);
         }
         self.committed = true;
