@@ -110,7 +110,8 @@ fn request(setup: &Setup, user: &UserId) -> ReserveRequest {
     }
 }
 
-/// Runs `pairs` reserve+settle pairs spread over `callers` tasks; answers the wall time.
+/// Runs at least `pairs` reserve+settle pairs spread over `callers` tasks (each task runs the
+/// same number); answers the wall time scaled to `pairs`.
 async fn run_pairs(setup: &Arc<Setup>, callers: usize, pairs: u64) -> Duration {
     let next = Arc::new(AtomicUsize::new(0));
     let per_caller = pairs.div_ceil(callers as u64);
@@ -129,7 +130,11 @@ async fn run_pairs(setup: &Arc<Setup>, callers: usize, pairs: u64) -> Duration {
                         .expect("reserve");
                     setup
                         .ledger
-                        .settle(&hold.id, Credits::try_new(Decimal::ONE).expect("credits"), "bench")
+                        .settle(
+                            &hold.id,
+                            Credits::try_new(Decimal::ONE).expect("credits"),
+                            "bench",
+                        )
                         .await
                         .expect("settle");
                 }
@@ -139,7 +144,8 @@ async fn run_pairs(setup: &Arc<Setup>, callers: usize, pairs: u64) -> Duration {
     for task in tasks {
         task.await.expect("task");
     }
-    start.elapsed()
+    let ran = per_caller * callers as u64;
+    start.elapsed().mul_f64(pairs as f64 / ran as f64)
 }
 
 fn bench_engine(c: &mut Criterion, runtime: &tokio::runtime::Runtime, engine: &str, url: &str) {
@@ -176,7 +182,10 @@ fn reserve_settle(c: &mut Criterion) {
         .expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");
     for shape in ["hot_wallet", "wallets_10k"] {
-        let url = format!("sqlite://{}", dir.path().join(format!("{shape}.db")).display());
+        let url = format!(
+            "sqlite://{}",
+            dir.path().join(format!("{shape}.db")).display()
+        );
         bench_sqlite_shape(c, &runtime, &url, shape);
     }
     if let Some(test_db) = runtime.block_on(PgTestDb::create(&PG_MIGRATOR)) {
@@ -186,12 +195,21 @@ fn reserve_settle(c: &mut Criterion) {
 }
 
 /// SQLite gets one file per shape so that the hot-wallet file stays small.
-fn bench_sqlite_shape(c: &mut Criterion, runtime: &tokio::runtime::Runtime, url: &str, shape: &str) {
+fn bench_sqlite_shape(
+    c: &mut Criterion,
+    runtime: &tokio::runtime::Runtime,
+    url: &str,
+    shape: &str,
+) {
     let options = ConnectOptions {
         max_connections: 8,
         acquire_timeout_ms: 30_000,
     };
-    let wallets = if shape == "hot_wallet" { 1 } else { WALLETS_MANY };
+    let wallets = if shape == "hot_wallet" {
+        1
+    } else {
+        WALLETS_MANY
+    };
     let setup = runtime.block_on(async {
         let database = Database::connect(url, &options).await.expect("connect");
         database.migrate().await.expect("migrate");

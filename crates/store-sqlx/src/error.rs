@@ -29,8 +29,9 @@ pub(crate) fn store_error(error: sqlx::Error, what: &str) -> StoreError {
             }
             StoreError::Unavailable(Box::new(error))
         }
-        // Every connection is busy beyond the acquire timeout: the caller may retry.
-        sqlx::Error::PoolTimedOut => StoreError::Conflict(format!("{what}: pool timed out")),
+        // No connection within the acquire timeout: the database is down or the pool is
+        // exhausted. Retrying the unit would multiply the wait, so the caller gets a fault.
+        sqlx::Error::PoolTimedOut => StoreError::Unavailable(Box::new(error)),
         sqlx::Error::ColumnDecode { .. }
         | sqlx::Error::ColumnNotFound(_)
         | sqlx::Error::Decode(_) => StoreError::Corrupt(format!("{what}: {error}")),

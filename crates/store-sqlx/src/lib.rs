@@ -67,7 +67,7 @@ pub enum Engine {
 pub struct ConnectOptions {
     /// The most connections the pool opens.
     pub max_connections: u32,
-    /// How long a caller waits for a free connection before the store reports a conflict.
+    /// How long a caller waits for a free connection before the store reports it unavailable.
     pub acquire_timeout_ms: u64,
 }
 
