@@ -46,6 +46,21 @@ impl Ledger {
             }
         }
         wallet.status = wallet.status.activate()?;
+        // Interval periods that ended while the wallet was PENDING do not fire: the wallet
+        // could not be used then, and catching them up would add them all at once. Periods
+        // after the scheduled activation (a sweep that ran late) still catch up.
+        let active_from = match due_at {
+            Some(_) => wallet.activates_at.unwrap_or(now),
+            None => now,
+        };
+        for rule in &mut wallet.rules {
+            while rule
+                .period_at(rule.last_period_fired + 1)
+                .is_some_and(|at| at <= active_from)
+            {
+                rule.last_period_fired += 1;
+            }
+        }
         wallet.updated_at = now;
         uow.update_wallet(&wallet).await?;
         uow.commit().await?;

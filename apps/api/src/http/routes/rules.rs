@@ -1,10 +1,13 @@
 //! Top-up rules on the wire (`recurring_transaction_rules`), mapped to the core's
-//! [`TopupRule`]. Firing them is another issue; here they are validated, stored and shown.
+//! [`TopupRule`]: validated (errors name the rule and field), stored, and shown with their
+//! state (`state.last_run`, pause, backoff, pending charge, the month's paid total).
 
 use ledger_core::id::{PaymentMethodId, RuleId};
 use ledger_core::money::Credits;
 use ledger_core::service::RULE_ID_UNSET;
-use ledger_core::topup_rule::{CreditType, RuleInterval, RuleMethod, RuleTrigger, TopupRule};
+use ledger_core::topup_rule::{
+    CreditType, RuleInterval, RuleMethod, RuleState, RuleTrigger, TopupRule,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -12,8 +15,9 @@ use super::super::views::rfc3339;
 use crate::http::error::ApiError;
 use crate::http::extract::{Amount, parse_id, parse_timestamp};
 
-/// The fields a rule takes.
-const RULE_FIELDS: [&str; 12] = [
+/// The fields a rule takes. `state` is the server's and is ignored on input, so a rule read from
+/// a wallet can be sent back in a PATCH as it is.
+const RULE_FIELDS: [&str; 13] = [
     "id",
     "method",
     "trigger",
@@ -26,6 +30,7 @@ const RULE_FIELDS: [&str; 12] = [
     "payment_method_id",
     "started_at",
     "max_paid_credits_per_month",
+    "state",
 ];
 
 /// A rule as given.
@@ -134,7 +139,7 @@ fn parse_rule(
             .transpose()
     };
     let previous = existing.iter().find(|rule| rule.id == id);
-    Ok(TopupRule {
+    let rule = TopupRule {
         id,
         method: input.method,
         trigger: input.trigger,
@@ -164,7 +169,16 @@ fn parse_rule(
             "max_paid_credits_per_month",
         )?,
         state: previous.map(|rule| rule.state.clone()).unwrap_or_default(),
-    })
+    };
+    // The ledger checks the combination again; checking here lets the answer name the rule
+    // (`recurring_transaction_rules[1].interval`), not only the field.
+    rule.validate().map_err(|error| {
+        ApiError::invalid(
+            &field(error.field.as_deref().unwrap_or("method")),
+            error.message,
+        )
+    })?;
+    Ok(rule)
 }
 
 /// A rule as shown.
@@ -182,6 +196,8 @@ pub struct RuleView {
     payment_method_id: Option<String>,
     started_at: Option<String>,
     max_paid_credits_per_month: Option<Credits>,
+    /// What the rule last did and the rails holding it (pending charge, backoff, pause).
+    state: RuleState,
 }
 
 impl RuleView {
@@ -200,6 +216,7 @@ impl RuleView {
             payment_method_id: rule.payment_method_id.as_ref().map(ToString::to_string),
             started_at: rule.started_at.map(rfc3339),
             max_paid_credits_per_month: rule.max_paid_credits_per_month,
+            state: rule.state.clone(),
         }
     }
 }
@@ -241,5 +258,38 @@ mod tests {
         let rule = json!({"method": "SOMETIMES", "trigger": "INTERVAL", "interval": "weekly"});
 
         assert!(parse_rules(vec![rule], Strictness::Strict, &[]).is_err());
+    }
+
+    #[test]
+    fn invalid_combinations_name_the_rule_and_field() {
+        let rules = vec![
+            json!({"method": "FIXED", "trigger": "INTERVAL", "interval": "weekly", "granted_credits": 1}),
+            json!({"method": "TARGET", "trigger": "THRESHOLD", "threshold_credits": 5}),
+        ];
+
+        let error = parse_rules(rules, Strictness::Strict, &[]).unwrap_err();
+
+        let body = error.to_body();
+        assert_eq!(
+            body["error"]["details"]["field"],
+            "recurring_transaction_rules[1].target_ongoing_balance"
+        );
+    }
+
+    #[test]
+    fn a_rule_as_shown_can_be_sent_back() {
+        let rules = parse_rules(
+            vec![
+                json!({"method": "FIXED", "trigger": "THRESHOLD", "threshold_credits": 5,
+                         "granted_credits": 1}),
+            ],
+            Strictness::Strict,
+            &[],
+        )
+        .unwrap();
+        let shown = serde_json::to_value(RuleView::of(&rules[0])).unwrap();
+        assert!(shown["state"].is_object());
+
+        assert!(parse_rules(vec![shown], Strictness::Strict, &rules).is_ok());
     }
 }
