@@ -1,7 +1,13 @@
 //! End-to-end scenarios: the app started in-process on port 0, driven over HTTP, each on a
 //! SQLite temp file and on a fresh PostgreSQL database.
 
+#![expect(clippy::unwrap_used, reason = "scenarios panic on a broken set-up")]
+
 mod concurrency;
+mod rules;
+mod rules_lifecycle;
+mod rules_support;
+mod rules_threshold;
 mod scenarios;
 
 use purse_e2e::{Backend, TestApp};
