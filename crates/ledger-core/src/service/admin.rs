@@ -194,7 +194,7 @@ impl Ledger {
     ) -> Result<Wallet, LedgerError> {
         let now = self.now();
         let mut uow = self.store.begin().await?;
-        let mut wallet = lock_active(uow.as_mut(), wallet_id).await?;
+        let mut wallet = lock_active(uow.as_mut(), wallet_id, now).await?;
         let mut journal = self.admin_journal(&wallet, EntryKind::Credit, principal, now);
         add_paid(&mut journal, &mut wallet, paid, Account::AdminAdjustments);
         journal.move_wallet(
@@ -239,7 +239,7 @@ impl Ledger {
     ) -> Result<Wallet, LedgerError> {
         let now = self.now();
         let mut uow = self.store.begin().await?;
-        let mut wallet = lock_active(uow.as_mut(), wallet_id).await?;
+        let mut wallet = lock_active(uow.as_mut(), wallet_id, now).await?;
         let free = wallet.balance().saturating_minus(wallet.held);
         if paid > wallet.paid || granted > wallet.granted || paid.plus(granted) > free {
             return Err(LedgerError::InsufficientFunds {
@@ -328,6 +328,7 @@ impl Ledger {
         };
         check_transfer(&from, &to, direction)?;
         for wallet in [&from, &to] {
+            ensure_not_expired(wallet, now)?;
             if wallet.status != WalletStatus::Active {
                 return Err(LedgerError::conflict(
                     "wallet_not_active",
@@ -490,9 +491,11 @@ fn check_transfer(from: &Wallet, to: &Wallet, direction: Direction) -> Result<()
 async fn lock_active(
     uow: &mut dyn UnitOfWork,
     wallet_id: &WalletId,
+    now: OffsetDateTime,
 ) -> Result<Wallet, LedgerError> {
     let wallet = found(uow.lock_wallet(wallet_id).await, "wallet", wallet_id)?;
     wallet.ensure_not_terminated()?;
+    ensure_not_expired(&wallet, now)?;
     if wallet.status != WalletStatus::Active {
         return Err(LedgerError::conflict(
             "wallet_not_active",
@@ -503,6 +506,18 @@ async fn lock_active(
         ));
     }
     Ok(wallet)
+}
+
+/// A wallet past its `expiration_at` is never usable, whether the sweeper terminated it yet
+/// or not.
+pub(super) fn ensure_not_expired(wallet: &Wallet, now: OffsetDateTime) -> Result<(), LedgerError> {
+    if wallet.is_expired(now) {
+        return Err(LedgerError::conflict(
+            "wallet_expired",
+            format!("wallet {} expired and refuses every change", wallet.id),
+        ));
+    }
+    Ok(())
 }
 
 fn dedup(fee_types: &[FeeType]) -> Vec<FeeType> {

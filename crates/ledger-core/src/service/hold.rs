@@ -421,6 +421,21 @@ impl Ledger {
             }
             ReservationStatus::Held => {}
         }
+        if wallet.is_expired(now) {
+            // The wallet expired before the sweeper got to it: expire it now (its holds are
+            // released with reason `wallet_expired`, its credits forfeited) and charge nothing.
+            drop(uow);
+            self.terminate_once(
+                &wallet.id,
+                super::lifecycle::TerminationCause::Expired,
+                principal,
+            )
+            .await?;
+            return Err(LedgerError::conflict(
+                "wallet_expired",
+                format!("wallet {} expired; its holds were released", wallet.id),
+            ));
+        }
         if reservation.expires_at <= now {
             self.end_hold(
                 uow.as_mut(),

@@ -298,3 +298,54 @@ async fn debit_never_takes_held_credits() {
     assert_eq!(allowed.available(), credits(dec!(0)));
     fx.assert_audit_clean().await;
 }
+
+#[tokio::test]
+async fn an_expired_wallet_refuses_changes_before_the_sweeper_runs() {
+    let fx = Fixture::new();
+    let mut new = fx.new_wallet(Owner::User(fx.user.clone()), dec!(10), dec!(0));
+    new.expiration_at = Some(fx.clock.now_plus(Duration::minutes(30)));
+    let wallet = fx.ledger.create_wallet(&new).await.unwrap();
+    let hold = {
+        let mut request = fx.reserve_request(dec!(4));
+        request.ttl_seconds = Some(3600);
+        fx.ledger.reserve(&request).await.unwrap()
+    };
+
+    fx.clock.advance(Duration::minutes(31));
+    let credit = fx
+        .ledger
+        .credit(&wallet.id, credits(dec!(1)), credits(dec!(0)), "admin")
+        .await;
+    let settle = fx
+        .ledger
+        .settle(&hold.id, credits(dec!(4)), "gateway")
+        .await;
+
+    assert!(matches!(
+        credit,
+        Err(LedgerError::Conflict {
+            code: "wallet_expired",
+            ..
+        })
+    ));
+    assert!(matches!(
+        settle,
+        Err(LedgerError::Conflict {
+            code: "wallet_expired",
+            ..
+        })
+    ));
+    let hold = fx
+        .ledger
+        .store()
+        .reservation(&hold.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(hold.status, ReservationStatus::Released);
+    assert_eq!(hold.end_reason.as_deref(), Some("wallet_expired"));
+    let wallet = fx.ledger.store().wallet(&wallet.id).await.unwrap().unwrap();
+    assert_eq!(wallet.status, WalletStatus::Terminated);
+    assert!(wallet.balance().is_zero());
+    fx.assert_audit_clean().await;
+}
