@@ -5,4 +5,5 @@
 
 mod flows;
 mod rules;
+mod rules_props;
 mod support;

@@ -4,7 +4,7 @@
 use ledger_core::LedgerError;
 use ledger_core::id::{PaymentMethodId, RuleId};
 use ledger_core::payment_session::PaymentStatus;
-use ledger_core::ports::{PaymentStore, SavedPaymentMethod};
+use ledger_core::ports::SavedPaymentMethod;
 use ledger_core::service::RULE_ID_UNSET;
 use ledger_core::topup_rule::{RuleInterval, RuleMethod, RuleRunStatus, RuleTrigger, TopupRule};
 use ledger_core::wallet::{Owner, Wallet};
@@ -422,4 +422,44 @@ async fn rules_of_a_terminated_wallet_stop() {
             .await,
         Err(LedgerError::Conflict { .. })
     ));
+}
+
+#[tokio::test]
+async fn periods_that_ended_while_a_wallet_was_pending_do_not_fire_on_activation() {
+    let fx = Fixture::new();
+    let mut weekly = rule(RuleMethod::Fixed, RuleTrigger::Interval);
+    weekly.interval = Some(RuleInterval::Weekly);
+    weekly.granted_credits = Some(credits(dec!(5)));
+    let mut new = ledger_core::service::NewWallet {
+        org_id: fx.org.clone(),
+        owner: Owner::User(fx.user.clone()),
+        name: None,
+        currency: fx.usd,
+        rate_amount: Decimal::ONE,
+        paid: credits(dec!(0)),
+        granted: credits(dec!(0)),
+        expiration_at: None,
+        activates_at: Some(fx.clock.now_plus(Duration::days(20))),
+        priority: 0,
+        fee_types: Vec::new(),
+        rules: vec![weekly],
+        principal: "admin".to_owned(),
+    };
+    let scheduled = fx.ledger.create_wallet(&new).await.unwrap();
+    new.activates_at = Some(fx.clock.now_plus(Duration::days(365)));
+    let explicit = fx.ledger.create_wallet(&new).await.unwrap();
+
+    // Weeks 1 and 2 end while both are PENDING; the sweep runs a day late, at day 22, so
+    // the scheduled wallet activates then (as of day 20) and the other is activated by hand.
+    fx.clock.advance(Duration::days(22));
+    let report = fx.ledger.sweep().await.unwrap();
+    fx.ledger.activate(&explicit.id).await.unwrap();
+    fx.clock.advance(Duration::days(7));
+    fx.ledger.sweep().await.unwrap();
+
+    // Week 3 (day 21) came after the scheduled activation and caught up; week 4 fired for both.
+    assert_eq!(report.wallets_activated, 1);
+    assert_eq!(reload(&fx, &scheduled).await.granted, credits(dec!(10)));
+    assert_eq!(reload(&fx, &explicit).await.granted, credits(dec!(5)));
+    fx.assert_audit_clean().await;
 }
