@@ -84,6 +84,9 @@ fn init_tracing(filter: &str) {
         .json()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // When stderr is closed, tracing would report that with `eprint!`, which panics, and a
+        // panic in the signal task would leave the server running: drop the lines instead.
+        .log_internal_errors(false)
         .try_init();
 }
 
@@ -113,12 +116,15 @@ async fn run(cli: Cli) -> ExitCode {
 }
 
 async fn serve(config: Config) -> Result<ExitCode, String> {
+    // Listen for the signals before the server announces itself, so a SIGTERM sent right after
+    // start-up is never lost to the default action.
+    let signals = ShutdownSignals::install().map_err(|error| error.to_string())?;
     let app = crate::build(config)
         .await
         .map_err(|error| error.to_string())?;
     let handle = app.shutdown_handle();
     tokio::spawn(async move {
-        shutdown_signal().await;
+        signals.recv().await;
         tracing::info!("shutdown signal received; finishing in-flight requests");
         handle.shutdown();
     });
@@ -126,24 +132,40 @@ async fn serve(config: Config) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGTERM and SIGINT (Ctrl-C), registered up front.
+struct ShutdownSignals {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    #[cfg(unix)]
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
+    fn install() -> std::io::Result<Self> {
+        Ok(Self {})
+    }
+
+    #[cfg(unix)]
+    async fn recv(mut self) {
+        tokio::select! {
+            _ = self.terminate.recv() => {},
+            _ = self.interrupt.recv() => {},
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn recv(self) {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

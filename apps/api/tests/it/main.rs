@@ -4,6 +4,7 @@
     reason = "test helpers outside #[test] functions: a failed unwrap is a failed test"
 )]
 
+mod cli;
 mod idempotency;
 mod openapi;
 mod roles;
