@@ -12,6 +12,8 @@ pub mod clock;
 pub mod config;
 pub mod http;
 pub mod ids;
+pub mod payments_config;
+pub mod secret_box;
 pub mod wiring;
 pub mod worker;
 

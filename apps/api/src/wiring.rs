@@ -5,7 +5,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use ledger_core::Ledger;
 use ledger_core::error::StoreError;
-use ledger_core::ports::{Clock, DirectoryStore, IdSource, IdempotencyStore, LedgerStore};
+use ledger_core::payments::Payments;
+use ledger_core::ports::{
+    Clock, DirectoryStore, IdSource, IdempotencyStore, LedgerStore, PaymentStore,
+};
+use provider_sandbox::SandboxProvider;
 use store_memory::MemoryStore;
 
 use crate::clock::{SystemClock, TestClock};
@@ -14,6 +18,8 @@ use crate::http::auth::hash_token;
 use crate::http::idempotency::KEY_RETENTION;
 use crate::http::{AppState, AppStateInner};
 use crate::ids::RandomIds;
+use crate::payments_config::{BaseUrls, ProviderRegistry};
+use crate::secret_box::SecretBox;
 
 /// What `/readyz` asks: is the database reachable.
 #[async_trait]
@@ -52,6 +58,8 @@ pub struct Stores {
     pub directory: Arc<dyn DirectoryStore>,
     /// Idempotency keys.
     pub idempotency: Arc<dyn IdempotencyStore>,
+    /// Payment sessions, saved methods, settings documents.
+    pub payments: Arc<dyn PaymentStore>,
     /// `/readyz`.
     pub readiness: Arc<dyn Readiness>,
     /// The SQL database, when there is one (closed on shutdown).
@@ -65,7 +73,8 @@ impl Stores {
         Self {
             ledger: store.clone(),
             directory: store.clone(),
-            idempotency: store,
+            idempotency: store.clone(),
+            payments: store,
             readiness: Arc::new(AlwaysReady),
             database: None,
         }
@@ -93,6 +102,7 @@ pub async fn open_stores(config: &Config, migrate: bool) -> Result<Stores, Store
         ledger: database.ledger_store(),
         directory: database.directory(),
         idempotency: database.idempotency(),
+        payments: database.payments(),
         readiness: Arc::new(database.clone()),
         database: Some(database),
     })
@@ -113,7 +123,9 @@ pub fn clock(config: &Config) -> (Arc<dyn Clock>, Option<Arc<TestClock>>) {
 pub fn state(config: &Config, stores: &Stores) -> AppState {
     let (clock, test_clock) = clock(config);
     let ids: Arc<dyn IdSource> = Arc::new(RandomIds);
-    let ledger = Ledger::new(stores.ledger.clone(), clock, ids);
+    let ledger = Ledger::new(stores.ledger.clone(), clock, ids.clone());
+    let providers = Arc::new(provider_registry(config, stores, ids));
+    let payments = Payments::new(ledger.clone(), stores.payments.clone(), providers.clone());
     let request_timeout = config.request_timeout();
     let stale_after_ms = i64::try_from(request_timeout.as_millis())
         .unwrap_or(i64::MAX / 4)
@@ -123,6 +135,9 @@ pub fn state(config: &Config, stores: &Stores) -> AppState {
         ledger,
         directory: stores.directory.clone(),
         idempotency: stores.idempotency.clone(),
+        payments,
+        payment_store: stores.payments.clone(),
+        providers,
         readiness: stores.readiness.clone(),
         bootstrap_token_hash: config
             .bootstrap_token
@@ -133,4 +148,34 @@ pub fn state(config: &Config, stores: &Stores) -> AppState {
         idempotency_stale_after: time::Duration::milliseconds(stale_after_ms).min(KEY_RETENTION),
         request_timeout,
     })
+}
+
+/// The provider registry: the built-in sandbox (approval pages under `PURSE_PUBLIC_URL`), the
+/// master key, and the base-URL overrides.
+fn provider_registry(config: &Config, stores: &Stores, ids: Arc<dyn IdSource>) -> ProviderRegistry {
+    let sandbox = Arc::new(SandboxProvider::new(
+        stores.payments.clone(),
+        ids,
+        &config.public_url(),
+    ));
+    let secret_box = config
+        .master_key
+        .as_ref()
+        .and_then(|key| match SecretBox::from_base64(key.expose()) {
+            Ok(secret_box) => Some(secret_box),
+            Err(error) => {
+                tracing::error!(%error, "PURSE_MASTER_KEY is unusable; provider secrets cannot be stored or read");
+                None
+            }
+        });
+    ProviderRegistry::new(
+        stores.payments.clone(),
+        secret_box,
+        sandbox,
+        BaseUrls {
+            paypal: config.paypal_base_url.clone(),
+            revolut: config.revolut_base_url.clone(),
+        },
+        &config.public_url(),
+    )
 }

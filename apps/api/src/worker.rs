@@ -1,8 +1,10 @@
 //! Background work: the periodic sweep (expiring holds and cost tickets, activating and
-//! expiring wallets) and the purge of old idempotency keys.
+//! expiring wallets), the payment sweep (expiring unapproved sessions, reconciling stuck ones,
+//! charging rules' paid top-ups) and the purge of old idempotency keys.
 //!
 //! Safe with several `purse` processes on one database: `Ledger::sweep` re-checks every item
-//! under its row lock, so an item another process handled is skipped.
+//! under its row lock, so an item another process handled is skipped; `Payments::sweep` moves
+//! every session by compare-and-set, so two processes reconciling one session credit it once.
 
 use std::time::Duration;
 
@@ -45,6 +47,26 @@ async fn sweep(state: &AppState) {
         Ok(report) if report == ledger_core::service::SweepReport::default() => {}
         Ok(report) => tracing::info!(?report, "swept due work"),
         Err(error) => tracing::warn!(%error, "sweep failed; retrying next tick"),
+    }
+    sweep_payments(state).await;
+}
+
+/// Runs the payment sweep once (the test clock's advance calls it too).
+pub async fn sweep_payments(state: &AppState) -> Option<ledger_core::payments::PaymentSweepReport> {
+    if let Err(error) = state.providers.refresh().await {
+        tracing::warn!(%error, "payment configuration unreadable; sweeping with the last one");
+    }
+    match state.payments.sweep().await {
+        Ok(report) => {
+            if report != ledger_core::payments::PaymentSweepReport::default() {
+                tracing::info!(?report, "swept payment work");
+            }
+            Some(report)
+        }
+        Err(error) => {
+            tracing::warn!(%error, "payment sweep failed; retrying next tick");
+            None
+        }
     }
 }
 

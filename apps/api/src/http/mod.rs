@@ -21,12 +21,14 @@ use axum::http::{Request, StatusCode, header};
 use axum::middleware::{from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
 use ledger_core::Ledger;
-use ledger_core::ports::{DirectoryStore, IdempotencyStore};
+use ledger_core::payments::Payments;
+use ledger_core::ports::{DirectoryStore, IdempotencyStore, PaymentStore};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::clock::TestClock;
+use crate::payments_config::ProviderRegistry;
 use crate::wiring::Readiness;
 use error::ApiError;
 
@@ -43,6 +45,12 @@ pub struct AppStateInner {
     pub directory: Arc<dyn DirectoryStore>,
     /// Idempotency keys.
     pub idempotency: Arc<dyn IdempotencyStore>,
+    /// The payments service (checkout sessions, webhooks, refunds, the payment sweep).
+    pub payments: Payments,
+    /// Payment sessions, saved payment methods and settings documents.
+    pub payment_store: Arc<dyn PaymentStore>,
+    /// The providers of the stored payment configuration.
+    pub providers: Arc<ProviderRegistry>,
     /// What `/readyz` asks.
     pub readiness: Arc<dyn Readiness>,
     /// The SHA-256 of `PURSE_BOOTSTRAP_TOKEN`.

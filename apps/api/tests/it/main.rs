@@ -7,6 +7,10 @@
 mod cli;
 mod idempotency;
 mod openapi;
+mod payments_flows;
+mod payments_http;
+mod payments_refunds;
+mod payments_support;
 mod roles;
 mod support;
 mod validation;

@@ -254,6 +254,93 @@ fn cases() -> Vec<Case> {
         case(M::GET, "/v1/cost-tickets/{id}", "PABGM", true, |f| {
             (format!("/v1/cost-tickets/{}", f.ticket), None)
         }),
+        case(
+            M::POST,
+            "/v1/payments/create-checkout",
+            "PABMT",
+            true,
+            |f| {
+                (
+                    "/v1/payments/create-checkout".into(),
+                    Some(json!({"amount": 10, "org_id": f.org})),
+                )
+            },
+        ),
+        case(M::POST, "/v1/payments/create-order", "PABMT", true, |f| {
+            (
+                "/v1/payments/create-order".into(),
+                Some(json!({"amount": 10, "org_id": f.org})),
+            )
+        }),
+        case(
+            M::POST,
+            "/v1/payments/confirm-checkout",
+            "PABM",
+            true,
+            |f| {
+                (
+                    "/v1/payments/confirm-checkout".into(),
+                    Some(json!({"payment_session_id": f.payment_session, "checkout_state": "x"})),
+                )
+            },
+        ),
+        case(M::POST, "/v1/payments/capture-order", "PABM", true, |f| {
+            (
+                "/v1/payments/capture-order".into(),
+                Some(json!({"payment_session_id": f.payment_session, "checkout_state": "x"})),
+            )
+        }),
+        case(M::GET, "/v1/payments/sessions/{id}", "PABM", true, |f| {
+            (format!("/v1/payments/sessions/{}", f.payment_session), None)
+        }),
+        case(M::GET, "/v1/payments/history", "PABMT", true, |f| {
+            (format!("/v1/payments/history?org_id={}", f.org), None)
+        }),
+        case(M::GET, "/v1/payments/settings", "PABMT", true, |f| {
+            (format!("/v1/payments/settings?org_id={}", f.org), None)
+        }),
+        case(M::PUT, "/v1/payments/settings", "PAB", true, |f| {
+            (
+                format!("/v1/payments/settings?org_id={}", f.org),
+                Some(json!({"min_topup_amount": 10})),
+            )
+        }),
+        case(M::GET, "/v1/payments/payment-methods", "PABMT", true, |f| {
+            (
+                format!("/v1/payments/payment-methods?org_id={}", f.org),
+                None,
+            )
+        }),
+        case(
+            M::DELETE,
+            "/v1/payments/payment-methods/{id}",
+            "PAB",
+            true,
+            |f| {
+                (
+                    format!("/v1/payments/payment-methods/{}", f.payment_method),
+                    None,
+                )
+            },
+        ),
+        case(M::GET, "/v1/admin/payments", "P", false, |_| {
+            ("/v1/admin/payments".into(), None)
+        }),
+        case(M::GET, "/v1/admin/payments/config", "P", false, |_| {
+            ("/v1/admin/payments/config".into(), None)
+        }),
+        case(M::PUT, "/v1/admin/payments/config", "P", false, |_| {
+            (
+                "/v1/admin/payments/config".into(),
+                Some(json!({"sandbox": {"enabled": true}})),
+            )
+        }),
+        case(M::POST, "/v1/admin/payments/refund", "P", false, |f| {
+            (
+                "/v1/admin/payments/refund".into(),
+                Some(json!({"payment_session_id": f.payment_session, "reason": "x"})),
+            )
+        }),
         case(M::GET, "/v1/admin/test-clock", "P", false, |_| {
             ("/v1/admin/test-clock".into(), None)
         }),

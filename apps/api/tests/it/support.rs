@@ -42,11 +42,17 @@ pub(crate) struct TestApp {
 
 impl TestApp {
     pub(crate) fn new() -> Self {
+        Self::with_config(Config::default())
+    }
+
+    /// The app with configuration of its own (bootstrap token, test clock and memory store are
+    /// set here).
+    pub(crate) fn with_config(config: Config) -> Self {
         let config = Config {
             bootstrap_token: Some(Secret::new(BOOTSTRAP)),
             test_clock: true,
             database_url: "memory://".to_owned(),
-            ..Config::default()
+            ..config
         };
         let store = MemoryStore::new();
         let stores = Stores::memory(store.clone());
@@ -149,6 +155,10 @@ pub(crate) struct OrgFixture {
     pub(crate) pending_wallet: String,
     pub(crate) reservation: String,
     pub(crate) ticket: String,
+    /// A sandbox checkout the member started (not approved: no credits move).
+    pub(crate) payment_session: String,
+    /// A saved payment method of the organization.
+    pub(crate) payment_method: String,
 }
 
 impl OrgFixture {
@@ -277,6 +287,17 @@ impl OrgFixture {
             refused.body
         );
         let ticket = id(&refused.body["cost_ticket"]);
+        let payment_session = app
+            .made(
+                "/v1/payments/create-checkout",
+                &member_token,
+                json!({"amount": 10}),
+            )
+            .await["payment_session_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let payment_method = saved_method(app, &org).await;
         Self {
             org,
             external_id,
@@ -294,8 +315,33 @@ impl OrgFixture {
             pending_wallet,
             reservation,
             ticket,
+            payment_session,
+            payment_method,
         }
     }
+}
+
+/// A saved payment method of the organization, stored directly (as a completed checkout with
+/// `save_payment_method` would have).
+async fn saved_method(app: &TestApp, org: &str) -> String {
+    use ledger_core::id::{OrgId, PaymentMethodId};
+    use ledger_core::ports::{PaymentStore, SavedPaymentMethod};
+    let org_id = OrgId::parse(org).unwrap();
+    let id = PaymentMethodId::from_suffix(&format!("fx{}", &org[4..]));
+    app.store
+        .insert_payment_method(&SavedPaymentMethod {
+            id: id.clone(),
+            org_id: org_id.clone(),
+            provider: "sandbox".to_owned(),
+            owner: ledger_core::wallet::Owner::Organization(org_id),
+            provider_token: "sbxpm_fixture".to_owned(),
+            provider_customer_id: None,
+            label: "Sandbox card".to_owned(),
+            created_at: time::OffsetDateTime::now_utc(),
+        })
+        .await
+        .unwrap();
+    id.to_string()
 }
 
 /// Two organizations on one app.

@@ -1,7 +1,5 @@
 //! The route table: every route of the app, with what the OpenAPI document says about it.
 //! The router and `/openapi.json` are both built from [`table`], so they cannot drift apart.
-//!
-//! Payments (another issue) adds `payments*.rs` files here and their `routes()` to [`table`].
 
 pub mod balance;
 pub mod charges;
@@ -9,8 +7,15 @@ pub mod commerce;
 pub mod cost_tickets;
 pub mod gateway;
 pub mod health;
+pub mod payments;
+pub mod payments_admin;
+pub mod payments_methods;
+pub mod payments_settings;
+pub mod payments_views;
+pub mod payments_webhooks;
 pub mod reservations;
 pub mod rules;
+pub mod sandbox;
 pub mod tenancy;
 pub mod test_clock;
 pub mod tokens;
@@ -174,6 +179,12 @@ pub fn table(test_clock: bool) -> Vec<RouteSpec> {
     routes.extend(reservations::routes());
     routes.extend(charges::routes());
     routes.extend(cost_tickets::routes());
+    routes.extend(payments::routes());
+    routes.extend(payments_settings::routes());
+    routes.extend(payments_methods::routes());
+    routes.extend(payments_webhooks::routes());
+    routes.extend(payments_admin::routes());
+    routes.extend(sandbox::routes());
     if test_clock {
         routes.extend(test_clock::routes());
     }

@@ -2,6 +2,7 @@
 //! piece of due background work before answering.
 
 use axum::extract::State;
+use ledger_core::payments::PaymentSweepReport;
 use ledger_core::service::SweepReport;
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +35,8 @@ pub struct ClockView {
     offset_seconds: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     sweep: Option<SweepReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_sweep: Option<PaymentSweepReport>,
 }
 
 fn clock_view(state: &AppState, sweep: Option<SweepReport>) -> ApiResult<ClockView> {
@@ -45,6 +48,7 @@ fn clock_view(state: &AppState, sweep: Option<SweepReport>) -> ApiResult<ClockVi
         now: rfc3339(state.ledger.clock().now()),
         offset_seconds: clock.offset_seconds(),
         sweep,
+        payment_sweep: None,
     })
 }
 
@@ -81,6 +85,14 @@ async fn advance(
         .ok_or_else(|| ApiError::not_found("route", "test-clock"))?;
     clock.advance(body.seconds);
     let report = state.ledger.sweep().await?;
-    tracing::info!(seconds = body.seconds, ?report, "test clock advanced");
-    Ok(axum::Json(clock_view(&state, Some(report))?))
+    let payment_report = crate::worker::sweep_payments(&state).await;
+    tracing::info!(
+        seconds = body.seconds,
+        ?report,
+        ?payment_report,
+        "test clock advanced"
+    );
+    let mut view = clock_view(&state, Some(report))?;
+    view.payment_sweep = payment_report;
+    Ok(axum::Json(view))
 }
