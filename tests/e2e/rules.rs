@@ -274,32 +274,52 @@ async fn a_rule_changed_through_patch_keeps_its_periods_and_a_new_one_takes_over
     .await;
     let wallet_id = created["id"].as_str().unwrap();
     let week = |k: i32| started_at + Duration::weeks(k.into()) + Duration::hours(12);
+    let month = |k: u32| add_periods(started_at, RuleInterval::Monthly, k) + Duration::hours(12);
     advance_to(app, week(2)).await;
     let read = wallet(app, &t.org_admin, wallet_id).await;
     assert_eq!(decimal(&read, "granted_credits"), dec("10"));
+    let rule_id = read["recurring_transaction_rules"][0]["id"].clone();
 
-    // Act 1: the rule as shown, sent back with a new amount (same id, same anchor).
-    let mut rule = read["recurring_transaction_rules"][0].clone();
-    rule["granted_credits"] = json!("7");
+    // Act 1: the rule sent back by id with a new amount and no `started_at`.
     let patched = app
         .patch_wallet(
             &t.org_admin,
             wallet_id,
-            json!({"recurring_transaction_rules": [rule]}),
+            json!({"recurring_transaction_rules": [
+                {"id": rule_id, "method": "FIXED", "trigger": "INTERVAL", "interval": "weekly",
+                 "granted_credits": "7"}]}),
         )
         .await
         .expect(200);
-    assert_eq!(
-        patched["recurring_transaction_rules"][0]["id"],
-        read["recurring_transaction_rules"][0]["id"]
-    );
     advance_to(app, week(3)).await;
 
-    // Assert 1: the periods already fired did not fire again; week 3 added the new amount.
+    // Assert 1: same rule, same anchor; weeks 1–2 did not fire again, week 3 added 7.
+    assert_eq!(patched["recurring_transaction_rules"][0]["id"], rule_id);
+    assert_eq!(
+        patched["recurring_transaction_rules"][0]["started_at"],
+        rfc3339(started_at)
+    );
     let read = wallet(app, &t.org_admin, wallet_id).await;
     assert_eq!(decimal(&read, "granted_credits"), dec("17"));
 
-    // Act 2: the interval rule replaced by a TARGET + THRESHOLD rule.
+    // Act 2: the same rule made monthly. Its new schedule counts from now: the first month
+    // fires at its end, not three months on (the weekly count), and nothing fires at once.
+    let mut rule = read["recurring_transaction_rules"][0].clone();
+    rule["interval"] = json!("monthly");
+    app.patch_wallet(
+        &t.org_admin,
+        wallet_id,
+        json!({"recurring_transaction_rules": [rule]}),
+    )
+    .await
+    .expect(200);
+    let unchanged = wallet(app, &t.org_admin, wallet_id).await;
+    advance_to(app, month(1)).await;
+    let read = wallet(app, &t.org_admin, wallet_id).await;
+    assert_eq!(decimal(&unchanged, "granted_credits"), dec("17"));
+    assert_eq!(decimal(&read, "granted_credits"), dec("24"));
+
+    // Act 3: the interval rule replaced by a TARGET + THRESHOLD rule.
     app.patch_wallet(
         &t.org_admin,
         wallet_id,
@@ -309,18 +329,18 @@ async fn a_rule_changed_through_patch_keeps_its_periods_and_a_new_one_takes_over
     )
     .await
     .expect(200);
-    advance_to(app, week(5)).await;
+    advance_to(app, month(2)).await;
     let unchanged = wallet(app, &t.org_admin, wallet_id).await;
     let hold = app
-        .reserve(&t.gateway, json!({"user_id": t.user, "amount": "12"}), None)
+        .reserve(&t.gateway, json!({"user_id": t.user, "amount": "15"}), None)
         .await
         .expect(201);
 
-    // Assert 2: no more weekly credits; the crossing to 5 refilled to 40 available.
-    assert_eq!(decimal(&unchanged, "granted_credits"), dec("17"));
+    // Assert 3: no more monthly credits; the crossing to 9 refilled to 40 available.
+    assert_eq!(decimal(&unchanged, "granted_credits"), dec("24"));
     let read = wallet(app, &t.org_admin, wallet_id).await;
     assert_eq!(decimal(&read, "available_credits"), dec("40"));
     assert_eq!(hold["status"], "held");
-    assert_eq!(rule_topups(app, &t.org_admin, wallet_id).await, 4);
+    assert_eq!(rule_topups(app, &t.org_admin, wallet_id).await, 5);
     crate::rules_support::assert_audit_clean(app).await;
 }

@@ -530,6 +530,22 @@ fn dedup(fee_types: &[FeeType]) -> Vec<FeeType> {
 /// The id a caller gives a rule it wants the ledger to name.
 pub const RULE_ID_UNSET: &str = "rule_unset";
 
+/// How many periods of an interval rule's schedule have come by `now` (0 for a THRESHOLD rule).
+fn periods_passed(rule: &TopupRule, now: OffsetDateTime) -> u32 {
+    let mut passed = 0;
+    while rule.period_at(passed + 1).is_some_and(|at| at <= now) {
+        passed += 1;
+    }
+    passed
+}
+
+/// `at` without its sub-microsecond digits.
+fn whole_microseconds(at: OffsetDateTime) -> OffsetDateTime {
+    let nanosecond = at.nanosecond();
+    at.replace_nanosecond(nanosecond - nanosecond % 1_000)
+        .unwrap_or(at)
+}
+
 /// Validates rules and fills their ids and anchors.
 fn prepare_rules(
     rules: &[TopupRule],
@@ -545,15 +561,30 @@ fn prepare_rules(
             if rule.id.as_str() == RULE_ID_UNSET {
                 rule.id = new_id();
             }
+            let old = existing.iter().find(|old| old.id == rule.id);
+            // A rule saved again without `started_at` keeps its anchor: re-anchoring it at now
+            // while keeping its period count would skip periods.
+            if rule.started_at.is_none() {
+                rule.started_at = old.and_then(|old| old.started_at);
+            }
             if rule.trigger == crate::topup_rule::RuleTrigger::Interval && rule.started_at.is_none()
             {
                 rule.started_at = Some(now);
             }
-            match existing.iter().find(|old| old.id == rule.id) {
+            // Anchors are kept to the microsecond, as the stores keep instants, so an anchor
+            // read back and saved again compares equal to the stored one.
+            rule.started_at = rule.started_at.map(whole_microseconds);
+            match old {
                 // A rule saved again keeps what makes it fire once (its last period, its
                 // arming, the month's total, a pending charge) but is no longer paused.
                 Some(old) => {
                     rule.last_period_fired = old.last_period_fired;
+                    // A new schedule (anchor or interval) counts from now, as a new rule
+                    // does: the old count means nothing against it, and periods of the new
+                    // schedule that already passed must not all fire at once.
+                    if rule.started_at != old.started_at || rule.interval != old.interval {
+                        rule.last_period_fired = periods_passed(&rule, now);
+                    }
                     rule.armed = old.armed;
                     rule.state = old.state.clone();
                     rule.state.paused = false;
@@ -567,12 +598,7 @@ fn prepare_rules(
                     rule.last_period_fired = 0;
                     rule.armed = true;
                     rule.state = crate::topup_rule::RuleState::default();
-                    while rule
-                        .period_at(rule.last_period_fired + 1)
-                        .is_some_and(|at| at <= now)
-                    {
-                        rule.last_period_fired += 1;
-                    }
+                    rule.last_period_fired = periods_passed(&rule, now);
                 }
             }
             Ok(rule)

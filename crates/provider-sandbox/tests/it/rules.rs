@@ -463,3 +463,55 @@ async fn periods_that_ended_while_a_wallet_was_pending_do_not_fire_on_activation
     assert_eq!(reload(&fx, &explicit).await.granted, credits(dec!(5)));
     fx.assert_audit_clean().await;
 }
+
+#[tokio::test]
+async fn a_rule_saved_again_keeps_its_anchor_and_a_new_interval_counts_from_now() {
+    let fx = Fixture::new();
+    fx.clock.set(datetime!(2027-01-01 00:00 UTC));
+    let mut weekly = rule(RuleMethod::Fixed, RuleTrigger::Interval);
+    weekly.interval = Some(RuleInterval::Weekly);
+    weekly.granted_credits = Some(credits(dec!(5)));
+    let wallet = wallet_with(&fx, dec!(0), vec![weekly]).await;
+    fx.clock.advance(Duration::days(15));
+    fx.ledger.sweep().await.unwrap();
+    let save_again = |interval| {
+        let mut saved = reload_rule_template(&wallet);
+        saved.interval = Some(interval);
+        ledger_core::service::WalletPatch {
+            name: None,
+            expiration_at: None,
+            priority: None,
+            fee_types: None,
+            rules: Some(vec![saved]),
+        }
+    };
+
+    // Saved again by id without `started_at`: same anchor, so week 3 (day 21) fires.
+    let saved = fx
+        .ledger
+        .patch_wallet(&wallet.id, &save_again(RuleInterval::Weekly))
+        .await
+        .unwrap();
+    assert_eq!(saved.rules[0].started_at, wallet.rules[0].started_at);
+    fx.clock.advance(Duration::days(7));
+    fx.ledger.sweep().await.unwrap();
+    assert_eq!(reload(&fx, &wallet).await.granted, credits(dec!(15)));
+
+    // Made monthly: counts from now, so nothing fires at once and February 1 fires once.
+    fx.ledger
+        .patch_wallet(&wallet.id, &save_again(RuleInterval::Monthly))
+        .await
+        .unwrap();
+    assert_eq!(fx.ledger.sweep().await.unwrap().rule_periods_fired, 0);
+    fx.clock.set(datetime!(2027-02-01 01:00 UTC));
+    assert_eq!(fx.ledger.sweep().await.unwrap().rule_periods_fired, 1);
+    assert_eq!(reload(&fx, &wallet).await.granted, credits(dec!(20)));
+}
+
+/// The wallet's first rule as a client sends it back: its id and settings, no anchor.
+fn reload_rule_template(wallet: &Wallet) -> TopupRule {
+    let mut saved = rule(RuleMethod::Fixed, RuleTrigger::Interval);
+    saved.id = wallet.rules[0].id.clone();
+    saved.granted_credits = wallet.rules[0].granted_credits;
+    saved
+}
