@@ -4,6 +4,7 @@
 #![expect(clippy::unwrap_used, reason = "scenarios panic on a broken set-up")]
 
 mod concurrency;
+mod payments;
 mod rules;
 mod rules_lifecycle;
 mod rules_support;
