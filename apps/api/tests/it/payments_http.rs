@@ -423,7 +423,10 @@ async fn the_sandbox_page_approves_and_the_confirm_credits_the_wallet() {
         .get("/v1/payments/payment-methods", &world.a.member_token)
         .await
         .expect(StatusCode::OK);
-    assert_eq!(member_view["total"], 0, "a member sees its own and its teams' methods");
+    assert_eq!(
+        member_view["total"], 0,
+        "a member sees its own and its teams' methods"
+    );
     let method = methods["payment_methods"]
         .as_array()
         .unwrap()
