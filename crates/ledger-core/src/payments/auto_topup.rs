@@ -53,7 +53,9 @@ impl Payments {
             Some(id) => self.store.payment_method(id).await?,
             None => None,
         };
-        let Some(method) = method else {
+        // Only a method of the wallet's own organization: a rule must never charge another
+        // organization's customer, whatever id it names.
+        let Some(method) = method.filter(|method| method.org_id == session.org_id) else {
             return self
                 .fail_auto_topup(
                     &session.id,

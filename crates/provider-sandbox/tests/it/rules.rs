@@ -515,3 +515,43 @@ fn reload_rule_template(wallet: &Wallet) -> TopupRule {
     saved.granted_credits = wallet.rules[0].granted_credits;
     saved
 }
+
+#[tokio::test]
+async fn a_rule_naming_another_organizations_method_charges_nothing_and_pauses() {
+    let fx = Fixture::new();
+    let method = PaymentMethodId::parse("pm_elsewhere").unwrap();
+    let other_org = ledger_core::id::OrgId::parse("org_other").unwrap();
+    fx.payments
+        .store()
+        .insert_payment_method(&SavedPaymentMethod {
+            id: method.clone(),
+            org_id: other_org.clone(),
+            provider: "sandbox".to_owned(),
+            owner: Owner::Organization(other_org),
+            provider_token: "sbxpm_good".to_owned(),
+            provider_customer_id: None,
+            label: "Someone else's card".to_owned(),
+            created_at: fx.clock.now_plus(Duration::ZERO),
+        })
+        .await
+        .unwrap();
+    let mut threshold = rule(RuleMethod::Fixed, RuleTrigger::Threshold);
+    threshold.threshold_credits = Some(credits(dec!(10)));
+    threshold.paid_credits = Some(credits(dec!(25)));
+    threshold.payment_method_id = Some(method);
+    let wallet = wallet_with(&fx, dec!(20), vec![threshold]).await;
+
+    fx.ledger.reserve(&fx.reserve(dec!(15))).await.unwrap();
+    fx.payments.sweep().await.unwrap();
+
+    let after = reload(&fx, &wallet).await;
+    assert!(after.paid.is_zero());
+    let state = &after.rules[0].state;
+    assert!(state.paused, "paused: the method is not the organization's");
+    let run = state.last_run.as_ref().unwrap();
+    assert_eq!(
+        run.error_code.as_deref(),
+        Some("declined:payment_method_missing")
+    );
+    fx.assert_audit_clean().await;
+}

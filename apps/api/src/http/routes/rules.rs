@@ -2,7 +2,7 @@
 //! [`TopupRule`]: validated (errors name the rule and field), stored, and shown with their
 //! state (`state.last_run`, pause, backoff, pending charge, the month's paid total).
 
-use ledger_core::id::{PaymentMethodId, RuleId};
+use ledger_core::id::{OrgId, PaymentMethodId, RuleId};
 use ledger_core::money::Credits;
 use ledger_core::service::RULE_ID_UNSET;
 use ledger_core::topup_rule::{
@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::super::views::rfc3339;
-use crate::http::error::ApiError;
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Amount, parse_id, parse_timestamp};
 
 /// The fields a rule takes. `state` is the server's and is ignored on input, so a rule read from
@@ -179,6 +180,34 @@ fn parse_rule(
         )
     })?;
     Ok(rule)
+}
+
+/// Checks that every rule's `payment_method_id` names a saved method of the wallet's
+/// organization. Another organization's method is 404, as is any other organization's resource
+/// named in a body: a rule must never charge another organization's customer.
+///
+/// # Errors
+/// 404 naming the rule's field; store failures.
+pub async fn check_payment_methods(
+    state: &AppState,
+    org_id: &OrgId,
+    rules: &[TopupRule],
+) -> ApiResult<()> {
+    for (index, rule) in rules.iter().enumerate() {
+        let Some(method_id) = &rule.payment_method_id else {
+            continue;
+        };
+        let method = state.payment_store.payment_method(method_id).await?;
+        if method.is_none_or(|method| &method.org_id != org_id) {
+            return Err(
+                ApiError::not_found("payment method", method_id.as_str()).detail(
+                    "field",
+                    format!("recurring_transaction_rules[{index}].payment_method_id"),
+                ),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// A rule as shown.

@@ -225,6 +225,7 @@ pub async fn create_from_draft(
         rules: parse_rules(draft.rules, draft.strictness, &[])?,
         principal: principal.journal_name(),
     };
+    super::rules::check_payment_methods(state, &new.org_id, &new.rules).await?;
     let wallet = state.ledger.create_wallet(&new).await?;
     tracing::info!(wallet.id = %wallet.id, "wallet created");
     Ok((
@@ -395,6 +396,9 @@ async fn patch_wallet(
             .map(|rules| parse_rules(rules, Strictness::Strict, &wallet.rules))
             .transpose()?,
     };
+    if let Some(rules) = &patch.rules {
+        super::rules::check_payment_methods(&state, &wallet.org_id, rules).await?;
+    }
     let wallet = state.ledger.patch_wallet(&wallet.id, &patch).await?;
     Ok(axum::Json(render(&state, &wallet).await?))
 }
