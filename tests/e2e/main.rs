@@ -7,6 +7,7 @@ mod concurrency;
 mod payments;
 mod rules;
 mod rules_lifecycle;
+mod rules_paid;
 mod rules_support;
 mod rules_threshold;
 mod scenarios;

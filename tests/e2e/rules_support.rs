@@ -5,8 +5,9 @@
 use std::str::FromStr;
 
 use purse_e2e::TestApp;
+use reqwest::Method;
 use rust_decimal::Decimal;
-use serde_json::Value;
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -123,4 +124,77 @@ pub(crate) fn last_run(wallet: &Value) -> &Value {
 pub(crate) async fn assert_audit_clean(app: &TestApp) {
     let report = app.audit().await;
     assert!(report.is_clean(), "audit: {report:#?}");
+}
+
+/// A payment method saved the way a buyer saves one: a sandbox checkout with
+/// `save_payment_method: true`, approved on the sandbox page and confirmed. Answers its id.
+pub(crate) async fn saved_sandbox_method(app: &TestApp, token: &str) -> String {
+    let returned = format!("{}/sandbox/returned", app.base_url);
+    let checkout = app
+        .send(
+            Method::POST,
+            "/v1/payments/create-checkout",
+            Some(token),
+            Some(
+                json!({"amount": 10, "target_wallet_owner_type": "organization",
+                        "save_payment_method": true, "return_url": returned,
+                        "cancel_url": returned}),
+            ),
+            None,
+        )
+        .await
+        .expect(201);
+    let approval_url = checkout["approval_url"].as_str().expect("an approval_url");
+    let order = approval_url
+        .rsplit_once("/sandbox/checkout/")
+        .expect("a sandbox checkout page")
+        .1;
+    let approved = app
+        .send(
+            Method::POST,
+            &format!("/sandbox/checkout/{order}/approve"),
+            None,
+            None,
+            None,
+        )
+        .await;
+    assert!(approved.status.is_success(), "approve: {}", approved.body);
+    let confirmed = app
+        .send(
+            Method::POST,
+            "/v1/payments/confirm-checkout",
+            Some(token),
+            Some(json!({"payment_session_id": checkout["payment_session_id"],
+                        "checkout_state": checkout["checkout_state"]})),
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(confirmed["status"], "completed", "{confirmed}");
+    let methods = app
+        .send(
+            Method::GET,
+            "/v1/payments/payment-methods",
+            Some(token),
+            None,
+            None,
+        )
+        .await
+        .expect(200);
+    let methods = methods["payment_methods"].as_array().expect("a list");
+    assert_eq!(methods.len(), 1, "{methods:?}");
+    methods[0]["id"].as_str().expect("an id").to_owned()
+}
+
+/// A payment session.
+pub(crate) async fn payment_session(app: &TestApp, token: &str, id: &str) -> Value {
+    app.send(
+        Method::GET,
+        &format!("/v1/payments/sessions/{id}"),
+        Some(token),
+        None,
+        None,
+    )
+    .await
+    .expect(200)
 }
