@@ -155,18 +155,26 @@ impl TestApp {
         }
     }
 
+    /// A ledger service over the app's store (what the HTTP handlers call), for store-only
+    /// measurements and checks.
+    ///
+    /// # Panics
+    /// When the app was stopped.
+    pub fn ledger(&self) -> Ledger {
+        let app = self.app.as_ref().expect("the app runs");
+        Ledger::new(
+            app.stores().ledger.clone(),
+            Arc::new(purse_api::clock::SystemClock),
+            Arc::new(purse_api::ids::RandomIds),
+        )
+    }
+
     /// The ledger's audit of the app's database.
     ///
     /// # Panics
     /// When the store fails.
     pub async fn audit(&self) -> AuditReport {
-        let app = self.app.as_ref().expect("the app runs");
-        let ledger = Ledger::new(
-            app.stores().ledger.clone(),
-            Arc::new(purse_api::clock::SystemClock),
-            Arc::new(purse_api::ids::RandomIds),
-        );
-        ledger.audit().await.expect("the audit runs")
+        self.ledger().audit().await.expect("the audit runs")
     }
 
     /// Stops the app and drops its database.
