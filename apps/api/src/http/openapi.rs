@@ -125,7 +125,16 @@ fn components() -> Value {
                 "paid_credits": credits, "granted_credits": credits,
                 "credit_type": {"enum": ["paid", "granted", null]},
                 "payment_method_id": {"type": ["string", "null"]},
-                "started_at": {"type": ["string", "null"], "format": "date-time"}
+                "started_at": {"type": ["string", "null"], "format": "date-time"},
+                "max_paid_credits_per_month": credits,
+                "state": {"type": "object", "readOnly": true, "properties": {
+                    "pending_session_id": {"type": ["string", "null"]},
+                    "consecutive_declines": {"type": "integer"},
+                    "backoff_until": {"type": ["string", "null"], "format": "date-time"},
+                    "paused": {"type": "boolean"}, "paused_reason": {"type": ["string", "null"]},
+                    "month": {"type": ["string", "null"]}, "month_paid_credits": credits,
+                    "last_run": {"type": ["object", "null"]}
+                }}
             }},
             "Reservation": {"type": "object", "properties": {
                 "id": {"type": "string"}, "status": {"enum": ["held", "settled", "released", "expired"]},
