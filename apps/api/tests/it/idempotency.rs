@@ -204,3 +204,53 @@ async fn an_over_long_key_is_400() {
 
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn a_5xx_answer_is_not_stored_so_the_key_can_be_retried() {
+    use std::sync::Arc;
+
+    use ledger_core::error::StoreError;
+    use ledger_core::ports::MockLedgerStore;
+    use purse_api::wiring::Stores;
+
+    // Arrange: the directory and keys in memory, a ledger store whose database is down.
+    let memory = crate::support::TestApp::new();
+    let world_org = crate::support::OrgFixture::create(&memory, "acme").await;
+    let mut failing = MockLedgerStore::new();
+    failing
+        .expect_begin()
+        .times(2)
+        .returning(|| Err(StoreError::Unavailable("the database is down".into())));
+    let stores = Stores {
+        ledger: Arc::new(failing),
+        ..Stores::memory(memory.store.clone())
+    };
+    let config = purse_api::Config {
+        bootstrap_token: Some(purse_api::config::Secret::new(crate::support::BOOTSTRAP)),
+        ..purse_api::Config::default()
+    };
+    let router = purse_api::http::router(purse_api::wiring::state(&config, &stores));
+    let body = json!({"user_id": world_org.member, "amount": "1"}).to_string();
+
+    // Act: the same key twice.
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let request = axum::http::Request::post("/v1/gateway/wallets/reserve")
+            .header("authorization", format!("Bearer {}", world_org.gateway))
+            .header("content-type", "application/json")
+            .header("idempotency-key", "key-5xx")
+            .body(axum::body::Body::from(body.clone()))
+            .unwrap();
+        answers.push(
+            tower::ServiceExt::oneshot(router.clone(), request)
+                .await
+                .unwrap(),
+        );
+    }
+
+    // Assert: both ran (the mock saw two units of work), neither was a replay.
+    for answer in answers {
+        assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(answer.headers().get("idempotent-replayed").is_none());
+    }
+}
