@@ -286,3 +286,17 @@ async fn unknown_filters_values_are_400() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_body_past_the_limit_is_413_in_the_envelope() {
+    let world = World::new().await;
+    let huge = "x".repeat(100 * 1024);
+
+    let answer = world
+        .app
+        .post("/v1/wallets", BOOTSTRAP, json!({"name": huge}))
+        .await;
+
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(answer.code(), "payload_too_large");
+}
