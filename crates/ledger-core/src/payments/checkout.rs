@@ -101,9 +101,10 @@ impl Payments {
                 currency,
             )
             .await?;
+        let now = self.ledger.now();
         let existing = wallets
             .into_iter()
-            .filter(|wallet| wallet.status == WalletStatus::Active)
+            .filter(|wallet| wallet.status == WalletStatus::Active && !wallet.is_expired(now))
             .min_by(|a, b| {
                 a.priority
                     .cmp(&b.priority)

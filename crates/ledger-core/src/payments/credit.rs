@@ -68,6 +68,13 @@ impl Payments {
             uow.commit().await?;
             return Ok(session);
         }
+        if wallet.status != WalletStatus::Active || wallet.is_expired(now) {
+            // Terminated or expired since the snapshot: run again, crediting the owner's
+            // current top-up wallet (credits put here would be forfeited).
+            return Err(LedgerError::Store(crate::error::StoreError::Conflict(
+                format!("wallet {} is no longer creditable", wallet.id),
+            )));
+        }
         if session.status != PaymentStatus::Captured {
             session.move_to(PaymentStatus::Captured, now)?;
         }
@@ -121,13 +128,17 @@ impl Payments {
     }
 
     /// The wallet a capture credits: the session's wallet, or — when it was terminated since
-    /// the checkout — the owner's current top-up wallet, so paid money is never lost.
+    /// the checkout or is past its `expiration_at` — the owner's current top-up wallet, so paid
+    /// money is never lost.
     async fn creditable_wallet(
         &self,
         session: &PaymentSession,
     ) -> Result<crate::id::WalletId, LedgerError> {
+        let now = self.ledger.now();
         let wallet = self.ledger.store().wallet(&session.wallet_id).await?;
-        if wallet.is_some_and(|wallet| wallet.status == WalletStatus::Active) {
+        if wallet
+            .is_some_and(|wallet| wallet.status == WalletStatus::Active && !wallet.is_expired(now))
+        {
             return Ok(session.wallet_id.clone());
         }
         let money = Money::try_new(session.amount, session.currency)

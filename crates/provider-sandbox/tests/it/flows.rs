@@ -299,3 +299,49 @@ async fn buyer_cancel_closes_the_session() {
         Err(LedgerError::Conflict { .. })
     ));
 }
+
+#[tokio::test]
+async fn a_capture_for_a_wallet_past_its_expiration_is_not_forfeited() {
+    let fx = Fixture::new();
+    let expiring = fx
+        .ledger
+        .create_wallet(&ledger_core::service::NewWallet {
+            org_id: fx.org.clone(),
+            owner: ledger_core::wallet::Owner::Organization(fx.org.clone()),
+            name: None,
+            currency: fx.usd,
+            rate_amount: dec!(1),
+            paid: credits(dec!(0)),
+            granted: credits(dec!(0)),
+            expiration_at: Some(fx.clock.now_plus(Duration::hours(1))),
+            activates_at: None,
+            priority: 0,
+            fee_types: Vec::new(),
+            rules: Vec::new(),
+            principal: "admin".to_owned(),
+        })
+        .await
+        .unwrap();
+    let session = fx.approved(dec!(25)).await;
+    assert_eq!(session.wallet_id, expiring.id);
+
+    // The wallet's expiry passes before the buyer comes back; the sweeper has not run yet.
+    fx.clock.advance(Duration::hours(2));
+    let outcome = fx
+        .payments
+        .confirm(&session.id, None, "state-xyz")
+        .await
+        .unwrap();
+    fx.ledger.sweep().await.unwrap();
+
+    let done = outcome.session();
+    assert_eq!(done.status, PaymentStatus::Completed);
+    let credited = fx.wallet(done).await;
+    assert_eq!(
+        credited.status,
+        ledger_core::wallet::WalletStatus::Active,
+        "the paid credits must land on a usable wallet, not one about to be forfeited"
+    );
+    assert_eq!(credited.paid, credits(dec!(25)));
+    fx.assert_audit_clean().await;
+}
