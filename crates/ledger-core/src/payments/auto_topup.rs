@@ -14,27 +14,41 @@ use crate::topup_rule::{
 };
 use crate::wallet::Wallet;
 
+/// The most pages of `created` sessions one sweep reads looking for rules' charges.
+const AUTO_TOPUP_PAGES_MAX: u32 = 1000;
+
 impl Payments {
     /// Charges every paid top-up a rule started and nobody charged yet.
     ///
     /// # Errors
     /// Store failures; a provider failure is recorded on its session and rule instead.
     pub async fn run_auto_topups(&self) -> Result<u64, LedgerError> {
-        let filter = PaymentSessionFilter {
-            status: Some(PaymentStatus::Created),
-            page: PageRequest {
-                page: 1,
-                per_page: 100,
-            },
-            ..PaymentSessionFilter::default()
-        };
-        let created = self.store.list_payment_sessions(&filter).await?;
+        // Every page: `created` checkouts buyers never approved (newest first) must not hide
+        // a rule's charge, which would then expire with the rule still waiting for it.
+        let mut due = Vec::new();
+        for page in 1..=AUTO_TOPUP_PAGES_MAX {
+            let filter = PaymentSessionFilter {
+                status: Some(PaymentStatus::Created),
+                page: PageRequest {
+                    page,
+                    per_page: 100,
+                },
+                ..PaymentSessionFilter::default()
+            };
+            let created = self.store.list_payment_sessions(&filter).await?;
+            let more = created.has_more(filter.page);
+            due.extend(
+                created
+                    .items
+                    .into_iter()
+                    .filter(|session| session.surface == AUTO_TOPUP_SURFACE),
+            );
+            if !more {
+                break;
+            }
+        }
         let mut charged = 0;
-        for session in created
-            .items
-            .iter()
-            .filter(|session| session.surface == AUTO_TOPUP_SURFACE)
-        {
+        for session in &due {
             self.charge_auto_topup(session).await?;
             charged += 1;
         }

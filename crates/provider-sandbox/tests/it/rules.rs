@@ -555,3 +555,34 @@ async fn a_rule_naming_another_organizations_method_charges_nothing_and_pauses()
     );
     fx.assert_audit_clean().await;
 }
+
+#[tokio::test]
+async fn a_paid_top_up_is_charged_even_behind_a_hundred_unapproved_checkouts() {
+    let fx = Fixture::new();
+    let method = saved_method(&fx, "sbxpm_good").await;
+    let mut threshold = rule(RuleMethod::Fixed, RuleTrigger::Threshold);
+    threshold.threshold_credits = Some(credits(dec!(10)));
+    threshold.paid_credits = Some(credits(dec!(25)));
+    threshold.payment_method_id = Some(method);
+    let wallet = wallet_with(&fx, dec!(20), vec![threshold]).await;
+    fx.ledger.reserve(&fx.reserve(dec!(15))).await.unwrap();
+    // Buyers elsewhere on the platform open checkouts they never approve (3 hours each).
+    for _ in 0..100 {
+        fx.clock.advance(Duration::seconds(1));
+        fx.payments
+            .start_checkout(&fx.start(dec!(10)))
+            .await
+            .unwrap();
+    }
+
+    fx.payments.sweep().await.unwrap();
+
+    let after = reload(&fx, &wallet).await;
+    assert_eq!(
+        after.paid,
+        credits(dec!(25)),
+        "the rule's charge must not be starved by newer unapproved sessions"
+    );
+    assert!(after.rules[0].state.pending_session_id.is_none());
+    fx.assert_audit_clean().await;
+}
