@@ -86,7 +86,7 @@ impl PaymentStore for MemoryStore {
             .filter(|session| session.status == PaymentStatus::Created && session.expires_at <= now)
             .map(|session| session.id.clone())
             .collect();
-        let mut stuck: Vec<PaymentSessionId> = state
+        let mut stuck: Vec<(OffsetDateTime, PaymentSessionId)> = state
             .sessions
             .values()
             .filter(|session| {
@@ -95,10 +95,12 @@ impl PaymentStore for MemoryStore {
                     PaymentStatus::Capturing | PaymentStatus::Captured | PaymentStatus::Confirming
                 ) && session.updated_at <= stuck_before
             })
-            .map(|session| session.id.clone())
+            .map(|session| (session.updated_at, session.id.clone()))
             .collect();
         expired.sort();
+        // Least recently updated first: sessions the reconciler re-queued come last.
         stuck.sort();
+        let mut stuck: Vec<PaymentSessionId> = stuck.into_iter().map(|(_, id)| id).collect();
         expired.truncate(limit);
         stuck.truncate(limit);
         Ok(PaymentDueWork { expired, stuck })

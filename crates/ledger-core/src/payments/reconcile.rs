@@ -43,12 +43,45 @@ impl Payments {
         for id in &due.expired {
             report.sessions_expired += u64::from(self.expire(id).await?);
         }
+        let stuck_before = now - Duration::seconds(STUCK_AFTER_SECONDS);
         for id in &due.stuck {
             if self.reconcile(id).await.is_ok() {
                 report.sessions_reconciled += 1;
             }
+            self.requeue_if_still_stuck(id, stuck_before).await?;
         }
         Ok(report)
+    }
+
+    /// A session the reconciler left as it was (a capture still PENDING at the provider, a
+    /// provider that did not answer) goes to the back of the queue: its `updated_at` is set
+    /// to now, so the next sweeps reach the other stuck sessions instead of asking about the
+    /// same first ones forever.
+    async fn requeue_if_still_stuck(
+        &self,
+        id: &PaymentSessionId,
+        stuck_before: time::OffsetDateTime,
+    ) -> Result<(), LedgerError> {
+        let now = self.ledger.now();
+        crate::service::retry_on_conflict!(
+            async {
+                let mut uow = self.ledger.store().begin().await?;
+                let Some(mut session) = uow.lock_payment_session(id).await? else {
+                    return Ok(());
+                };
+                let still_stuck = matches!(
+                    session.status,
+                    PaymentStatus::Capturing | PaymentStatus::Captured | PaymentStatus::Confirming
+                ) && session.updated_at <= stuck_before;
+                if still_stuck {
+                    session.updated_at = now;
+                    uow.update_payment_session(&session).await?;
+                    uow.commit().await?;
+                }
+                Ok(())
+            }
+            .await
+        )
     }
 
     async fn expire(&self, id: &PaymentSessionId) -> Result<bool, LedgerError> {

@@ -345,3 +345,65 @@ async fn a_capture_for_a_wallet_past_its_expiration_is_not_forfeited() {
     assert_eq!(credited.paid, credits(dec!(25)));
     fx.assert_audit_clean().await;
 }
+
+/// Moves a session straight to `status`, as a process that died mid-way would leave it.
+async fn force_status(fx: &Fixture, id: &ledger_core::id::PaymentSessionId, status: PaymentStatus) {
+    let mut uow = fx.ledger.store().begin().await.unwrap();
+    let mut session = uow.lock_payment_session(id).await.unwrap().unwrap();
+    session.status = status;
+    uow.update_payment_session(&session).await.unwrap();
+    uow.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn long_pending_captures_do_not_starve_the_reconciler_of_a_captured_session() {
+    let fx = Fixture::new();
+    // Two hundred captures the provider keeps answering "not done yet" (PENDING for days).
+    for _ in 0..200 {
+        let waiting = fx
+            .payments
+            .start_checkout(&fx.start(dec!(10)))
+            .await
+            .unwrap();
+        force_status(&fx, &waiting.id, PaymentStatus::Captured).await;
+    }
+    // Then a capture the provider took while the process confirming it died.
+    let died = fx
+        .payments
+        .start_checkout(&fx.start(dec!(30)))
+        .await
+        .unwrap();
+    fx.sandbox
+        .approve(died.provider_order_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    // The sandbox captured (as the provider did) but the session never left `capturing`.
+    let provider = fx.sandbox.clone();
+    ledger_core::ports::PaymentProvider::capture(
+        provider.as_ref(),
+        died.provider_order_id.as_deref().unwrap(),
+        died.id.as_str(),
+    )
+    .await
+    .unwrap();
+    force_status(&fx, &died.id, PaymentStatus::Capturing).await;
+
+    for _ in 0..5 {
+        fx.clock.advance(Duration::minutes(2));
+        fx.payments.sweep().await.unwrap();
+    }
+
+    let stored = fx
+        .payments
+        .store()
+        .payment_session(&died.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.status,
+        PaymentStatus::Completed,
+        "money taken must be credited by the reconciler"
+    );
+    fx.assert_audit_clean().await;
+}

@@ -188,7 +188,8 @@ fn push_session_filter(query: &mut QueryBuilder<'_, Db>, filter: &PaymentSession
     }
 }
 
-/// Session ids matching `condition` (a `WHERE` clause on `$1`), in id order, at most `limit`.
+/// Session ids matching `condition` (a `WHERE` clause on `$1`), least recently updated first
+/// (so sessions the reconciler re-queued come after the others), at most `limit`.
 async fn due_session_ids(
     store: &Store,
     condition: &str,
@@ -200,7 +201,7 @@ async fn due_session_ids(
         SELECT payment_session_id
         FROM payment_session
         WHERE {condition}
-        ORDER BY payment_session_id
+        ORDER BY updated_at, payment_session_id
         LIMIT $2
         "#
     ))
