@@ -329,6 +329,25 @@ impl JournalBuilder {
         self
     }
 
+    /// Moves `amount` of `from`'s paid credits into repaying `to`'s debt (an allocation into a
+    /// wallet in debt: paid top-ups repay debt first).
+    ///
+    /// # Panics
+    /// When `from`'s paid credits or `to`'s debt would go below zero.
+    pub fn repay_between(
+        &mut self,
+        from: &mut Wallet,
+        to: &mut Wallet,
+        amount: Decimal,
+    ) -> &mut Self {
+        if amount.is_zero() {
+            return self;
+        }
+        self.apply(from, WalletPool::Paid, -amount);
+        self.apply(to, WalletPool::Debt, -amount);
+        self
+    }
+
     /// Applies one signed posting to one pool of a wallet, with its history line.
     fn apply(&mut self, wallet: &mut Wallet, pool: WalletPool, amount: Decimal) {
         let balance = match pool {

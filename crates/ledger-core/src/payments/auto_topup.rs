@@ -227,6 +227,13 @@ impl Payments {
             .iter_mut()
             .find(|rule| rule.state.pending_session_id.as_ref() == Some(id))
         {
+            // The crossing was not served: a paid-only threshold rule tries again on a later
+            // write below its threshold, after the backoff (the next trigger).
+            if rule.trigger == crate::topup_rule::RuleTrigger::Threshold
+                && rule.granted_credits.is_none_or(|granted| granted.is_zero())
+            {
+                rule.armed = true;
+            }
             let state = &mut rule.state;
             state.pending_session_id = None;
             state.consecutive_declines += 1;

@@ -171,16 +171,10 @@ impl Payments {
                 // asks the provider later (the capture is idempotent on the session id).
                 self.session(&elected.id).await
             }
-            Err(error) => {
-                self.fail(
-                    &elected.id,
-                    &[PaymentStatus::Capturing],
-                    "provider_error",
-                    &error.to_string(),
-                )
-                .await?;
-                Err(error.into())
-            }
+            // Anything else: we cannot tell whether the provider captured. The session stays
+            // `capturing` so the reconciler asks the provider for the order's state; failing it
+            // here could lose a capture that did happen.
+            Err(error) => Err(error.into()),
         }
     }
 

@@ -197,7 +197,24 @@ impl Payments {
         shortfall: Shortfall,
     ) -> Result<PaymentSession, LedgerError> {
         let now = self.ledger.now();
-        let snapshot = self.session(session_id).await?;
+        let mut snapshot = self.session(session_id).await?;
+        if mark.is_some() && !snapshot.status.is_credited() {
+            // A refund or reversal reported before we credited the capture: the capture
+            // happened, so credit it first (ask the provider), then take the refund back.
+            if let Some(order_id) = snapshot.provider_order_id.clone() {
+                snapshot = self.follow_order(&snapshot, &order_id).await?;
+            }
+            if !snapshot.status.is_credited() {
+                // Not recorded: the provider delivers the event again and it applies then.
+                return Err(LedgerError::conflict(
+                    "refund_before_capture",
+                    format!(
+                        "payment session {} is {}; the refund applies once it is credited",
+                        snapshot.id, snapshot.status
+                    ),
+                ));
+            }
+        }
         let mut uow = self.ledger.store().begin().await?;
         let mut wallet = uow
             .lock_wallet(&snapshot.wallet_id)
@@ -207,6 +224,12 @@ impl Payments {
             .lock_payment_session(session_id)
             .await?
             .ok_or_else(|| LedgerError::not_found("payment_session", session_id))?;
+        if session.wallet_id != wallet.id {
+            // The capture landed on another wallet after the snapshot: lock that one instead.
+            return Err(
+                crate::StoreError::Conflict("payment session changed wallet".to_owned()).into(),
+            );
+        }
         if let Some(mark) = mark
             && !uow
                 .record_provider_event(mark.provider, mark.event_id)

@@ -359,7 +359,15 @@ impl Ledger {
             WalletPool::Granted,
             from_granted.value(),
         );
-        journal.move_between(&mut from, &mut to, WalletPool::Paid, from_paid.value());
+        // Paid credits repay the receiving wallet's debt first; granted credits never do.
+        let repay = from_paid.min(to.debt);
+        journal.repay_between(&mut from, &mut to, repay.value());
+        journal.move_between(
+            &mut from,
+            &mut to,
+            WalletPool::Paid,
+            from_paid.saturating_minus(repay).value(),
+        );
         match direction {
             Direction::Down => to.total_allocated = to.total_allocated.plus(amount),
             Direction::Up => from.total_allocated = from.total_allocated.saturating_minus(amount),

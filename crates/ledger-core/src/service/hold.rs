@@ -542,10 +542,11 @@ impl Ledger {
         self.write_wallet(uow, wallet, journal.finish()).await
     }
 
-    /// Returns a held reservation's whole hold. Releasing a released one answers it again.
+    /// Returns a held reservation's whole hold. Releasing a released or expired one answers it
+    /// again (a held one past `expires_at` is expired now).
     ///
     /// # Errors
-    /// [`LedgerError::InvalidTransition`] when settled or expired; [`LedgerError::NotFound`].
+    /// [`LedgerError::InvalidTransition`] when settled; [`LedgerError::NotFound`].
     pub async fn release(
         &self,
         reservation_id: &ReservationId,
@@ -561,7 +562,12 @@ impl Ledger {
     ) -> Result<Reservation, LedgerError> {
         let now = self.now();
         let (mut uow, mut wallet, mut reservation) = self.lock_hold(reservation_id).await?;
-        if reservation.status == ReservationStatus::Released {
+        // Released or expired: the credits are back already; answer the reservation as it is
+        // (expired reservations are treated as released).
+        if matches!(
+            reservation.status,
+            ReservationStatus::Released | ReservationStatus::Expired
+        ) {
             return Ok(reservation);
         }
         let (status, reason) =
@@ -581,9 +587,6 @@ impl Ledger {
         )
         .await?;
         uow.commit().await?;
-        if status == ReservationStatus::Expired {
-            return Err(ReservationStatus::Expired.refuse(ReservationStatus::Released));
-        }
         Ok(reservation)
     }
 

@@ -110,6 +110,13 @@ impl Ledger {
         if !paid.is_zero() {
             match paid_blocker(&wallet.rules[index], paid, now) {
                 Some((code, message)) => {
+                    // A crossing a paid-only threshold rule could not serve (backing off,
+                    // capped, paused) is not used up: the rule stays armed, so a later write
+                    // below the threshold tries again once the rail lets it. A pending charge
+                    // does serve the crossing.
+                    if code != "pending_topup" && granted.is_zero() {
+                        wallet.rules[index].armed = true;
+                    }
                     run.status = RuleRunStatus::Failed;
                     run.error_code = Some(code.to_owned());
                     run.message = Some(message);

@@ -502,15 +502,16 @@ impl Model {
         }
     }
 
-    /// Release: return the whole hold. Releasing a released hold answers it again.
+    /// Release: return the whole hold. Releasing a released or expired hold answers it again
+    /// (expired reservations are treated as released); a settled one is refused.
     pub(crate) fn release(&mut self, reservation: usize) -> Outcome {
         let hold = &self.reservations[reservation];
         match hold.status {
-            ReservationStatus::Released => Outcome::Done,
-            ReservationStatus::Settled | ReservationStatus::Expired => Outcome::InvalidTransition,
+            ReservationStatus::Released | ReservationStatus::Expired => Outcome::Done,
+            ReservationStatus::Settled => Outcome::InvalidTransition,
             ReservationStatus::Held if hold.expires_at <= self.now => {
                 self.end_without_charge(reservation, ReservationStatus::Expired);
-                Outcome::InvalidTransition
+                Outcome::Done
             }
             ReservationStatus::Held => {
                 self.end_without_charge(reservation, ReservationStatus::Released);

@@ -4,6 +4,7 @@
 #![expect(clippy::unwrap_used, reason = "test fixtures panic on a broken set-up")]
 
 mod flows;
+mod review_fixes;
 mod rules;
 mod rules_props;
 mod support;

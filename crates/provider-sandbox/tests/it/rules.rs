@@ -586,3 +586,44 @@ async fn a_paid_top_up_is_charged_even_behind_a_hundred_unapproved_checkouts() {
     assert!(after.rules[0].state.pending_session_id.is_none());
     fx.assert_audit_clean().await;
 }
+
+#[tokio::test]
+async fn a_declined_paid_threshold_charge_is_retried_on_a_later_write_after_the_backoff() {
+    let fx = Fixture::new();
+    let method = saved_method(&fx, "sbxpm_decline_retry").await;
+    let mut threshold = rule(RuleMethod::Fixed, RuleTrigger::Threshold);
+    threshold.threshold_credits = Some(credits(dec!(10)));
+    threshold.paid_credits = Some(credits(dec!(25)));
+    threshold.payment_method_id = Some(method);
+    let wallet = wallet_with(&fx, dec!(20), vec![threshold]).await;
+
+    // First crossing: a charge starts and is declined.
+    fx.ledger.reserve(&fx.reserve(dec!(12))).await.unwrap();
+    fx.payments.sweep().await.unwrap();
+    // Still below, inside the backoff: no new charge, the run says why.
+    fx.ledger.reserve(&fx.reserve(dec!(1))).await.unwrap();
+    let backing_off = reload(&fx, &wallet).await;
+    assert_eq!(backing_off.rules[0].state.consecutive_declines, 1);
+    assert_eq!(
+        backing_off.rules[0]
+            .state
+            .last_run
+            .as_ref()
+            .unwrap()
+            .error_code
+            .as_deref(),
+        Some("backing_off")
+    );
+    // After the backoff, the next write below the threshold charges again.
+    fx.clock.advance(Duration::hours(2));
+    fx.ledger.reserve(&fx.reserve(dec!(1))).await.unwrap();
+    fx.payments.sweep().await.unwrap();
+
+    let after = reload(&fx, &wallet).await;
+    assert_eq!(
+        after.rules[0].state.consecutive_declines, 2,
+        "a second charge was tried and declined"
+    );
+    assert!(after.paid.is_zero());
+    fx.assert_audit_clean().await;
+}

@@ -582,9 +582,17 @@ fn check_threshold_fires(
             .above_since_fire
             .entry(rule.id.clone())
             .or_insert(true);
-        for _ in seen.unwrap_or(0)..count {
+        let mut ordered: Vec<&PaymentSession> = sessions_of(sessions, rule).collect();
+        ordered.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        for index in seen.unwrap_or(0)..count {
+            // A declined charge did not serve its crossing: the rule may charge again while
+            // the balance is still below (after its backoff).
+            let previous_failed = index
+                .checked_sub(1)
+                .and_then(|previous| ordered.get(previous))
+                .is_some_and(|previous| previous.status == PaymentStatus::Failed);
             assert!(
-                *above,
+                *above || previous_failed,
                 "paid rule {} started a second top-up without the balance going back above {threshold}",
                 rule.id
             );

@@ -1,0 +1,152 @@
+//! Money-correctness fixes from review: each scenario failed before its fix.
+
+use ledger_core::LedgerError;
+use ledger_core::money::Money;
+use ledger_core::payment_session::PaymentStatus;
+use ledger_core::ports::{ProviderEvent, ProviderEventKind};
+use ledger_core::service::NewWallet;
+use ledger_core::wallet::Owner;
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+
+use crate::support::{Fixture, credits};
+
+#[tokio::test]
+async fn a_refund_reported_before_the_credit_applies_after_it_and_is_not_lost() {
+    let fx = Fixture::new();
+    let session = fx.approved(dec!(30)).await;
+    let refund = ProviderEvent {
+        event_id: "evt-early-refund".to_owned(),
+        order_id: session.provider_order_id.clone(),
+        session_id: None,
+        kind: ProviderEventKind::Refunded {
+            refund_id: "ref-early".to_owned(),
+            amount: Money::try_new(dec!(10), fx.usd).unwrap(),
+        },
+    };
+
+    // The sandbox order is approved but not captured: the refund cannot apply yet and is not
+    // recorded, so the provider's redelivery applies it.
+    let early = fx.payments.apply_event("sandbox", &refund).await;
+    assert!(matches!(
+        early,
+        Err(LedgerError::Conflict {
+            code: "refund_before_capture",
+            ..
+        })
+    ));
+    fx.payments
+        .confirm(&session.id, None, "state-xyz")
+        .await
+        .unwrap();
+    let redelivered = fx
+        .payments
+        .apply_event("sandbox", &refund)
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert_eq!(redelivered.refunded_amount, dec!(10));
+    assert_eq!(fx.wallet(&session).await.paid, credits(dec!(20)));
+    fx.assert_audit_clean().await;
+}
+
+#[tokio::test]
+async fn allocating_paid_credits_into_a_wallet_in_debt_repays_the_debt_first() {
+    let fx = Fixture::new();
+    let mut start = fx.start(dec!(20));
+    start.target_owner = Owner::User(fx.user.clone());
+    let session = fx.payments.start_checkout(&start).await.unwrap();
+    fx.sandbox
+        .approve(session.provider_order_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    fx.payments
+        .confirm(&session.id, None, "state-xyz")
+        .await
+        .unwrap();
+    let hold = fx.ledger.reserve(&fx.reserve(dec!(15))).await.unwrap();
+    fx.ledger
+        .settle(&hold.id, credits(dec!(15)), "gateway")
+        .await
+        .unwrap();
+    let reversal = ProviderEvent {
+        event_id: "evt-chargeback".to_owned(),
+        order_id: session.provider_order_id.clone(),
+        session_id: None,
+        kind: ProviderEventKind::Reversed {
+            reversal_id: "rev-1".to_owned(),
+            amount: Money::try_new(dec!(20), fx.usd).unwrap(),
+        },
+    };
+    fx.payments.apply_event("sandbox", &reversal).await.unwrap();
+    assert_eq!(fx.wallet(&session).await.debt, credits(dec!(15)));
+    let org_wallet = fx
+        .ledger
+        .create_wallet(&NewWallet {
+            org_id: fx.org.clone(),
+            owner: Owner::Organization(fx.org.clone()),
+            name: None,
+            currency: fx.usd,
+            rate_amount: Decimal::ONE,
+            paid: credits(dec!(40)),
+            granted: credits(dec!(0)),
+            expiration_at: None,
+            activates_at: None,
+            priority: 0,
+            fee_types: Vec::new(),
+            rules: Vec::new(),
+            principal: "admin".to_owned(),
+        })
+        .await
+        .unwrap();
+
+    let moved = fx
+        .ledger
+        .allocate(
+            &org_wallet.id,
+            &session.wallet_id,
+            credits(dec!(25)),
+            "admin",
+        )
+        .await
+        .unwrap();
+
+    assert!(moved.to_wallet.debt.is_zero());
+    assert_eq!(moved.to_wallet.paid, credits(dec!(10)));
+    assert_eq!(moved.from_wallet.paid, credits(dec!(15)));
+    fx.assert_audit_clean().await;
+}
+
+#[tokio::test]
+async fn releasing_an_expired_reservation_answers_it_instead_of_refusing() {
+    let fx = Fixture::new();
+    let session = fx.approved(dec!(10)).await;
+    fx.payments
+        .confirm(&session.id, None, "state-xyz")
+        .await
+        .unwrap();
+    let hold = fx.ledger.reserve(&fx.reserve(dec!(4))).await.unwrap();
+
+    fx.clock.advance(time::Duration::minutes(5));
+    let released = fx.ledger.release(&hold.id, "gateway").await.unwrap();
+    let again = fx.ledger.release(&hold.id, "gateway").await.unwrap();
+
+    assert_eq!(
+        released.status,
+        ledger_core::reservation::ReservationStatus::Expired
+    );
+    assert_eq!(again, released);
+    assert!(fx.wallet(&session).await.held.is_zero());
+    assert_eq!(
+        fx.payments
+            .store()
+            .payment_session(&session.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        PaymentStatus::Completed
+    );
+    fx.assert_audit_clean().await;
+}
