@@ -189,7 +189,15 @@ async fn audit(config: &Config) -> Result<ExitCode, String> {
         Arc::new(SystemClock),
         Arc::new(RandomIds),
     );
-    let report = ledger.audit().await.map_err(|error| error.to_string())?;
+    let mut report = ledger.audit().await.map_err(|error| error.to_string())?;
+    // Invariants 5 and 6 on payment sessions: credited once, credits = money / rate.
+    let sessions = ledger_core::payments::audit::audit_sessions(
+        stores.ledger.as_ref(),
+        stores.payments.as_ref(),
+    )
+    .await
+    .map_err(|error| error.to_string())?;
+    report.breaches.extend(sessions);
     print_audit(&report);
     Ok(if report.is_clean() {
         ExitCode::SUCCESS

@@ -7,6 +7,7 @@
 //! wallet at most once; a capture the provider reports late (after expiry or failure) still
 //! credits, because money taken is never lost.
 
+pub mod audit;
 mod auto_topup;
 mod checkout;
 mod confirm;

@@ -150,3 +150,50 @@ async fn releasing_an_expired_reservation_answers_it_instead_of_refusing() {
     );
     fx.assert_audit_clean().await;
 }
+
+#[tokio::test]
+async fn the_payments_audit_reports_a_session_credited_without_its_journal() {
+    let fx = Fixture::new();
+    let session = fx.approved(dec!(10)).await;
+    fx.payments
+        .confirm(&session.id, None, "state-xyz")
+        .await
+        .unwrap();
+    let mut forged = fx
+        .payments
+        .store()
+        .payment_session(&session.id)
+        .await
+        .unwrap()
+        .unwrap();
+    forged.id = ledger_core::id::PaymentSessionId::parse("sess_forged").unwrap();
+    forged.provider_order_id = Some("SBXFORGED".to_owned());
+    forged.credited_amount = Some(credits(dec!(11)));
+    let mut uow = fx.ledger.store().begin().await.unwrap();
+    uow.insert_payment_session(&forged).await.unwrap();
+    uow.commit().await.unwrap();
+
+    let breaches = ledger_core::payments::audit::audit_sessions(
+        fx.ledger.store().as_ref(),
+        fx.payments.store().as_ref(),
+    )
+    .await
+    .unwrap();
+
+    let subjects: Vec<(&str, &str)> = breaches
+        .iter()
+        .map(|b| (b.invariant, b.subject.as_str()))
+        .collect();
+    assert!(
+        subjects.contains(&("exactly_once", "sess_forged")),
+        "{breaches:#?}"
+    );
+    assert!(
+        subjects.contains(&("money_in_credits_out", "sess_forged")),
+        "{breaches:#?}"
+    );
+    assert!(
+        !breaches.iter().any(|b| b.subject == session.id.as_str()),
+        "the real session is sound"
+    );
+}

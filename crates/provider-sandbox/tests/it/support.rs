@@ -112,6 +112,13 @@ impl Fixture {
     }
 
     pub(crate) async fn assert_audit_clean(&self) {
+        let sessions = ledger_core::payments::audit::audit_sessions(
+            self.ledger.store().as_ref(),
+            self.payments.store().as_ref(),
+        )
+        .await
+        .unwrap();
+        assert!(sessions.is_empty(), "payments audit: {sessions:#?}");
         let report = self.ledger.audit().await.unwrap();
         assert!(report.is_clean(), "audit: {:#?}", report.breaches);
     }
