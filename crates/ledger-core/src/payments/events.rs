@@ -3,11 +3,12 @@
 use super::Payments;
 use super::credit::{Capture, EventMark, Shortfall, refund_credits, take_back};
 use crate::error::LedgerError;
-use crate::id::{PaymentSessionId, TransactionId};
+use crate::id::{PaymentSessionId, ReservationId, TransactionId};
 use crate::journal::{EntryKind, JournalBuilder};
 use crate::money::Money;
 use crate::payment_session::{PaymentSession, PaymentStatus};
 use crate::ports::{ProviderEvent, ProviderEventKind};
+use crate::reservation::ReservationStatus;
 
 impl Payments {
     /// Applies a verified provider event. Events for unknown sessions and unknown event
@@ -174,15 +175,8 @@ impl Payments {
         mark: EventMark<'_>,
     ) -> Result<PaymentSession, LedgerError> {
         crate::service::retry_on_conflict!(
-            self.apply_refund_once(
-                session_id,
-                refund_id,
-                amount,
-                kind,
-                Some(mark),
-                Shortfall::Debt
-            )
-            .await
+            self.apply_refund_once(session_id, refund_id, amount, kind, Some(mark), None)
+                .await
         )
     }
 
@@ -194,7 +188,7 @@ impl Payments {
         amount: Money,
         kind: EntryKind,
         mark: Option<EventMark<'_>>,
-        shortfall: Shortfall,
+        refund_hold: Option<&ReservationId>,
     ) -> Result<PaymentSession, LedgerError> {
         let now = self.ledger.now();
         let mut snapshot = self.session(session_id).await?;
@@ -237,6 +231,24 @@ impl Payments {
         {
             return Ok(session);
         }
+        // An admin refund held its credits before calling the provider: free them for the
+        // take-back below, in the same unit, so nothing can spend them in between.
+        if let Some(hold_id) = refund_hold
+            && let Some(mut hold) = uow.lock_reservation(hold_id).await?
+            && hold.status == ReservationStatus::Held
+        {
+            self.ledger
+                .end_hold(
+                    uow.as_mut(),
+                    &mut wallet,
+                    &mut hold,
+                    ReservationStatus::Released,
+                    "refund",
+                    "system",
+                    now,
+                )
+                .await?;
+        }
         let applicable = matches!(session.status, PaymentStatus::Completed)
             && !session.applied_refund_ids.iter().any(|id| id == refund_id);
         if !applicable {
@@ -260,7 +272,7 @@ impl Payments {
             &mut wallet,
             credits,
             &session.provider,
-            shortfall,
+            Shortfall::Debt,
         )?;
         session.refunded_amount += money;
         session.refunded_credits = session.refunded_credits.plus(credits);

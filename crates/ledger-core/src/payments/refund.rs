@@ -4,12 +4,17 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::Payments;
-use super::credit::{Shortfall, refund_credits};
+use time::Duration;
+
+use super::credit::refund_credits;
 use crate::error::{LedgerError, ValidationError};
 use crate::id::PaymentSessionId;
-use crate::journal::EntryKind;
+use crate::id::{ReservationId, TransactionId};
+use crate::journal::{Account, EntryKind, JournalBuilder, WalletPool};
 use crate::money::{Credits, Money};
 use crate::payment_session::{PaymentSession, PaymentStatus};
+use crate::reservation::{Reservation, ReservationStatus};
+use crate::wallet::FeeType;
 
 /// What an admin refund did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -25,7 +30,78 @@ pub struct RefundResult {
     pub refunded_credits: Credits,
 }
 
+/// How long the credits of an admin refund stay held while the provider answers; after that
+/// the sweeper frees them (the process died between the hold and the refund).
+const REFUND_HOLD_SECONDS: i64 = 15 * 60;
+
 impl Payments {
+    /// Checks that the refund's credits are available (paid, not held, no debt) and holds them
+    /// on the wallet, so nothing spends them while the provider refunds.
+    async fn hold_refund_credits(
+        &self,
+        session: &PaymentSession,
+        money: Money,
+    ) -> Result<(ReservationId, Credits), LedgerError> {
+        let now = self.ledger.now();
+        let mut uow = self.ledger.store().begin().await?;
+        let mut wallet = uow
+            .lock_wallet(&session.wallet_id)
+            .await?
+            .ok_or_else(|| LedgerError::not_found("wallet", &session.wallet_id))?;
+        let credits = refund_credits(session, money.amount(), wallet.rate_amount);
+        let takeable = wallet
+            .paid
+            .min(wallet.balance().saturating_minus(wallet.held));
+        if credits > takeable || !wallet.debt.is_zero() {
+            return Err(LedgerError::Conflict {
+                code: "insufficient_balance_for_refund",
+                message: format!("the refund needs {credits} credits; {takeable} are available"),
+            });
+        }
+        let hold = Reservation {
+            id: self.ledger.new_id(ReservationId::from_suffix),
+            org_id: wallet.org_id.clone(),
+            wallet_id: wallet.id.clone(),
+            wallet_owner: wallet.owner.clone(),
+            user_id: None,
+            team_id: None,
+            amount: credits,
+            fee_type: FeeType::Charge,
+            status: ReservationStatus::Held,
+            expires_at: now + Duration::seconds(REFUND_HOLD_SECONDS),
+            settled_amount: None,
+            requested_amount: None,
+            uncollected_amount: None,
+            released_amount: None,
+            end_reason: None,
+            wallet_balance_after: None,
+            metadata: Some(format!("{{\"refund_of\":\"{}\"}}", session.id)),
+            created_at: now,
+            ended_at: None,
+        };
+        if !credits.is_zero() {
+            let mut journal = JournalBuilder::new(
+                self.ledger.new_id(TransactionId::from_suffix),
+                wallet.org_id.clone(),
+                EntryKind::Reserve,
+                ("reservation", hold.id.as_str()),
+                "system",
+                now,
+            );
+            journal.move_wallet(
+                &mut wallet,
+                WalletPool::Held,
+                credits.value(),
+                Account::HoldsOutstanding,
+            );
+            uow.insert_reservation(&hold).await?;
+            uow.update_wallet(&wallet).await?;
+            uow.append_journal(&journal.finish()).await?;
+        }
+        uow.commit().await?;
+        Ok((hold.id, credits))
+    }
+
     /// Refunds a completed session (all that is left, or `amount`) at the provider and takes
     /// the paid credits back. Refused, with nothing changed, when the credits are no longer
     /// available (held credits count as spent): an admin refund never creates debt.
@@ -60,22 +136,8 @@ impl Payments {
         }
         let money = Money::try_new(money, session.currency)
             .map_err(|error| ValidationError::field("amount", error.to_string()))?;
-        let wallet = self
-            .ledger
-            .store()
-            .wallet(&session.wallet_id)
-            .await?
-            .ok_or_else(|| LedgerError::not_found("wallet", &session.wallet_id))?;
-        let credits = refund_credits(&session, money.amount(), wallet.rate_amount);
-        let takeable = wallet
-            .paid
-            .min(wallet.balance().saturating_minus(wallet.held));
-        if credits > takeable || !wallet.debt.is_zero() {
-            return Err(LedgerError::conflict(
-                "insufficient_balance_for_refund",
-                format!("the refund needs {credits} credits; {takeable} are available"),
-            ));
-        }
+        let (hold, credits) =
+            crate::service::retry_on_conflict!(self.hold_refund_credits(&session, money).await)?;
         let provider = self.provider(&session.provider)?;
         let order_id = session.provider_order_id.clone().unwrap_or_default();
         let capture_id = session.provider_capture_id.clone().unwrap_or_default();
@@ -84,11 +146,20 @@ impl Payments {
             session.id,
             session.applied_refund_ids.len() + 1
         );
-        let outcome = provider
+        let outcome = match provider
             .refund(&order_id, &capture_id, money, &idempotency_key)
-            .await?;
-        // The money went back: take the credits even if they were spent meanwhile (as debt),
-        // never leave the refund unbooked.
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                // Refused or unknown at the provider: free the credits. Should the refund have
+                // happened after all, its webhook takes the credits back then.
+                self.ledger.release(&hold, "system").await?;
+                return Err(error.into());
+            }
+        };
+        // The held credits are freed and taken back in one unit: the admin refund never books
+        // debt, because nothing could spend them meanwhile.
         let session = crate::service::retry_on_conflict!(
             self.apply_refund_once(
                 session_id,
@@ -96,7 +167,7 @@ impl Payments {
                 outcome.amount,
                 EntryKind::Refund,
                 None,
-                Shortfall::Debt
+                Some(&hold)
             )
             .await
         )?;

@@ -512,7 +512,7 @@ impl Ledger {
         clippy::too_many_arguments,
         reason = "one private step shared by release, expire and terminate"
     )]
-    pub(super) async fn end_hold(
+    pub(crate) async fn end_hold(
         &self,
         uow: &mut dyn UnitOfWork,
         wallet: &mut Wallet,

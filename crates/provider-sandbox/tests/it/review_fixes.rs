@@ -197,3 +197,103 @@ async fn the_payments_audit_reports_a_session_credited_without_its_journal() {
         "the real session is sound"
     );
 }
+
+/// The sandbox, but a reserve spends the wallet while the provider is refunding (the race an
+/// admin refund must survive without booking debt).
+#[derive(Debug)]
+struct SpendDuringRefund {
+    sandbox: std::sync::Arc<provider_sandbox::SandboxProvider>,
+    ledger: ledger_core::Ledger,
+    request: ledger_core::service::ReserveRequest,
+    outcome: std::sync::Mutex<Option<bool>>,
+}
+
+#[async_trait::async_trait]
+impl ledger_core::ports::PaymentProvider for SpendDuringRefund {
+    fn name(&self) -> &'static str {
+        "sandbox"
+    }
+    async fn create_checkout(
+        &self,
+        request: &ledger_core::ports::CheckoutRequest,
+    ) -> Result<ledger_core::ports::CheckoutCreated, ledger_core::ProviderError> {
+        self.sandbox.create_checkout(request).await
+    }
+    async fn capture(
+        &self,
+        order_id: &str,
+        key: &str,
+    ) -> Result<ledger_core::ports::CaptureOutcome, ledger_core::ProviderError> {
+        self.sandbox.capture(order_id, key).await
+    }
+    async fn order_state(
+        &self,
+        order_id: &str,
+    ) -> Result<ledger_core::ports::OrderState, ledger_core::ProviderError> {
+        self.sandbox.order_state(order_id).await
+    }
+    async fn refund(
+        &self,
+        order_id: &str,
+        capture_id: &str,
+        amount: Money,
+        key: &str,
+    ) -> Result<ledger_core::ports::RefundOutcome, ledger_core::ProviderError> {
+        let spent = self.ledger.reserve(&self.request).await.is_ok();
+        *self.outcome.lock().unwrap() = Some(spent);
+        self.sandbox.refund(order_id, capture_id, amount, key).await
+    }
+    async fn verify_webhook(
+        &self,
+        request: &ledger_core::ports::WebhookRequest,
+    ) -> Result<ProviderEvent, ledger_core::ProviderError> {
+        self.sandbox.verify_webhook(request).await
+    }
+}
+
+#[derive(Debug)]
+struct Only(std::sync::Arc<SpendDuringRefund>);
+
+impl ledger_core::payments::ProviderResolver for Only {
+    fn provider(
+        &self,
+        _name: &str,
+    ) -> Option<std::sync::Arc<dyn ledger_core::ports::PaymentProvider>> {
+        Some(self.0.clone())
+    }
+}
+
+#[tokio::test]
+async fn an_admin_refund_holds_its_credits_so_a_concurrent_spend_cannot_turn_it_into_debt() {
+    let fx = Fixture::new();
+    let session = fx.approved(dec!(20)).await;
+    fx.payments
+        .confirm(&session.id, None, "state-xyz")
+        .await
+        .unwrap();
+    let racing = std::sync::Arc::new(SpendDuringRefund {
+        sandbox: fx.sandbox.clone(),
+        ledger: fx.ledger.clone(),
+        request: fx.reserve(dec!(15)),
+        outcome: std::sync::Mutex::new(None),
+    });
+    let payments = ledger_core::payments::Payments::new(
+        fx.ledger.clone(),
+        fx.payments.store().clone(),
+        std::sync::Arc::new(Only(racing.clone())),
+    );
+
+    let refunded = payments.refund(&session.id, None).await.unwrap();
+
+    assert_eq!(
+        *racing.outcome.lock().unwrap(),
+        Some(false),
+        "the refund's credits were held: the spend was refused"
+    );
+    assert_eq!(refunded.session.status, PaymentStatus::Refunded);
+    let wallet = fx.wallet(&session).await;
+    assert!(wallet.debt.is_zero(), "an admin refund never books debt");
+    assert!(wallet.paid.is_zero());
+    assert!(wallet.held.is_zero(), "the refund hold was consumed");
+    fx.assert_audit_clean().await;
+}
