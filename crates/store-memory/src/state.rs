@@ -1,13 +1,16 @@
 use std::collections::{BTreeMap, HashMap};
 
 use ledger_core::cost_ticket::CostTicket;
-use ledger_core::id::{CostTicketId, OrgId, ReservationId, TeamId, TokenId, UserId, WalletId};
-use ledger_core::journal::{Account, JournalTransaction, WalletLine};
+use ledger_core::id::{
+    CostTicketId, OrgId, ReservationId, TeamId, TokenId, TransactionId, UserId, WalletId,
+};
+use ledger_core::journal::{Account, Posting, WalletLine};
 use ledger_core::ports::{ApiToken, StoredResponse};
 use ledger_core::reservation::Reservation;
 use ledger_core::tenancy::{Organization, Team, User, WalletSettings};
 use ledger_core::wallet::{Owner, Wallet};
 use rust_decimal::Decimal;
+use rustc_hash::{FxHashMap, FxHashSet};
 use time::OffsetDateTime;
 
 /// An idempotency key's record.
@@ -19,6 +22,11 @@ pub(crate) struct KeyRecord {
 }
 
 /// Everything the store keeps.
+///
+/// The maps a reserve or settle touches hash with FxHash rather than SipHash: their keys are
+/// ids (most of them made by the ledger's `IdSource`), and SipHash of those strings was about
+/// an eighth of a reserve+settle pair. FxHash does not resist crafted collisions; this store is
+/// for tests and embedders, not for untrusted tenants at scale.
 #[derive(Debug, Default)]
 pub(crate) struct State {
     /// Change only through [`State::put_wallet`] and [`State::remove_wallet`], which keep
@@ -26,18 +34,18 @@ pub(crate) struct State {
     pub(crate) wallets: BTreeMap<WalletId, Wallet>,
     /// Wallet ids per organization and owner, so a cascade reads its owners' wallets instead of
     /// scanning every wallet (the reserve hot path).
-    pub(crate) wallets_by_owner: HashMap<OrgId, HashMap<Owner, Vec<WalletId>>>,
-    pub(crate) reservations: HashMap<ReservationId, Reservation>,
-    pub(crate) tickets: HashMap<CostTicketId, CostTicket>,
+    pub(crate) wallets_by_owner: FxHashMap<OrgId, FxHashMap<Owner, Vec<WalletId>>>,
+    pub(crate) reservations: FxHashMap<ReservationId, Reservation>,
+    pub(crate) tickets: FxHashMap<CostTicketId, CostTicket>,
     /// Every journal transaction's postings summed per account (keyed by the account itself,
     /// not its text code, so applying a posting formats nothing).
-    pub(crate) account_sums: HashMap<Account, Decimal>,
+    pub(crate) account_sums: FxHashMap<Account, Decimal>,
     /// Transactions whose postings did not sum to zero (kept for the audit to report).
-    pub(crate) unbalanced: Vec<(ledger_core::id::TransactionId, Decimal)>,
-    pub(crate) transaction_ids: std::collections::HashSet<ledger_core::id::TransactionId>,
+    pub(crate) unbalanced: Vec<(TransactionId, Decimal)>,
+    pub(crate) transaction_ids: FxHashSet<TransactionId>,
     /// History lines per wallet, oldest first.
-    pub(crate) wallet_lines: HashMap<WalletId, Vec<WalletLine>>,
-    pub(crate) settings: HashMap<OrgId, WalletSettings>,
+    pub(crate) wallet_lines: FxHashMap<WalletId, Vec<WalletLine>>,
+    pub(crate) settings: FxHashMap<OrgId, WalletSettings>,
     pub(crate) orgs: HashMap<OrgId, Organization>,
     pub(crate) teams: HashMap<TeamId, Team>,
     pub(crate) users: HashMap<UserId, User>,
@@ -56,12 +64,11 @@ impl State {
     /// or one whose organization or owner changed touches the index, so the common update
     /// clones nothing.
     pub(crate) fn put_wallet(&mut self, wallet: Wallet) -> Option<Wallet> {
-        let moved = match self.wallets.get(&wallet.id) {
-            None => true,
-            Some(stored) => stored.org_id != wallet.org_id || stored.owner != wallet.owner,
-        };
-        if !moved {
-            return self.wallets.insert(wallet.id.clone(), wallet);
+        if let Some(stored) = self.wallets.get_mut(&wallet.id)
+            && stored.org_id == wallet.org_id
+            && stored.owner == wallet.owner
+        {
+            return Some(std::mem::replace(stored, wallet));
         }
         let (org_id, owner, id) = (
             wallet.org_id.clone(),
@@ -102,28 +109,34 @@ impl State {
         }
     }
 
-    /// Applies a journal transaction: account sums and history lines (taken by value: the
-    /// unit of work hands over its pending transactions at commit).
-    pub(crate) fn apply_journal(&mut self, transaction: JournalTransaction) {
-        let mut sum = Decimal::ZERO;
-        for posting in &transaction.postings {
+    /// Applies the postings of one journal transaction to the account sums (`sum` is their
+    /// total, recorded when not zero).
+    pub(crate) fn apply_postings(
+        &mut self,
+        id: TransactionId,
+        postings: impl Iterator<Item = Posting>,
+        sum: Decimal,
+    ) {
+        for posting in postings {
             match self.account_sums.get_mut(&posting.account) {
                 Some(account_sum) => *account_sum += posting.amount,
                 None => {
-                    self.account_sums
-                        .insert(posting.account.clone(), posting.amount);
+                    self.account_sums.insert(posting.account, posting.amount);
                 }
             }
-            sum += posting.amount;
         }
         if !sum.is_zero() {
-            self.unbalanced.push((transaction.id.clone(), sum));
+            self.unbalanced.push((id.clone(), sum));
         }
-        self.transaction_ids.insert(transaction.id);
-        // The lines move into the history; a wallet's id is cloned only for its first line.
-        for line in transaction.wallet_lines {
+        self.transaction_ids.insert(id);
+    }
+
+    /// Appends history lines (taken by value: the unit of work hands over its pending lines
+    /// at commit). A wallet's id is cloned only for its first line.
+    pub(crate) fn append_lines(&mut self, lines: impl Iterator<Item = WalletLine>) {
+        for line in lines {
             match self.wallet_lines.get_mut(&line.wallet_id) {
-                Some(lines) => lines.push(line),
+                Some(history) => history.push(line),
                 None => {
                     self.wallet_lines.insert(line.wallet_id.clone(), vec![line]);
                 }

@@ -1,14 +1,19 @@
+use std::collections::hash_map::Entry;
+
 use async_trait::async_trait;
 use ledger_core::cost_ticket::CostTicket;
 use ledger_core::error::StoreError;
-use ledger_core::id::{CostTicketId, OrgId, PaymentSessionId, ReservationId, WalletId};
-use ledger_core::journal::JournalTransaction;
+use ledger_core::id::{
+    CostTicketId, OrgId, PaymentSessionId, ReservationId, TransactionId, WalletId,
+};
+use ledger_core::journal::{JournalTransaction, Posting, WalletLine};
 use ledger_core::money::Currency;
 use ledger_core::payment_session::PaymentSession;
 use ledger_core::ports::UnitOfWork;
 use ledger_core::reservation::{Reservation, ReservationStatus};
 use ledger_core::tenancy::WalletSettings;
 use ledger_core::wallet::{Owner, Wallet};
+use rust_decimal::Decimal;
 use tokio::sync::OwnedMutexGuard;
 
 use crate::state::State;
@@ -23,12 +28,22 @@ enum Undo {
     Event((String, String)),
 }
 
+/// What a unit keeps of its journal transactions until commit: only what the store keeps of
+/// them (postings for the account sums, history lines), not the transactions' own strings.
+#[derive(Debug, Default)]
+struct PendingJournal {
+    /// Each transaction's id, the sum of its postings, and how many of `postings` are its.
+    transactions: Vec<(TransactionId, Decimal, usize)>,
+    postings: Vec<Posting>,
+    lines: Vec<WalletLine>,
+}
+
 /// A unit of work holding the store-wide lock.
 #[derive(Debug)]
 pub(crate) struct MemoryUnitOfWork {
     state: OwnedMutexGuard<State>,
     undo: Vec<Undo>,
-    journal: Vec<JournalTransaction>,
+    journal: PendingJournal,
     committed: bool,
 }
 
@@ -37,7 +52,7 @@ impl MemoryUnitOfWork {
         Self {
             state,
             undo: Vec::new(),
-            journal: Vec::new(),
+            journal: PendingJournal::default(),
             committed: false,
         }
     }
@@ -89,7 +104,9 @@ impl<K: Ord, V> Map<K, V> for std::collections::BTreeMap<K, V> {
     }
 }
 
-impl<K: std::hash::Hash + Eq, V> Map<K, V> for std::collections::HashMap<K, V> {
+impl<K: std::hash::Hash + Eq, V, S: std::hash::BuildHasher> Map<K, V>
+    for std::collections::HashMap<K, V, S>
+{
     fn put(&mut self, key: K, value: V) {
         self.insert(key, value);
     }
@@ -144,15 +161,29 @@ impl UnitOfWork for MemoryUnitOfWork {
         let duplicate = self.state.transaction_ids.contains(&transaction.id)
             || self
                 .journal
+                .transactions
                 .iter()
-                .any(|pending| pending.id == transaction.id);
+                .any(|(pending, _, _)| *pending == transaction.id);
         if duplicate {
             return Err(StoreError::Duplicate(format!(
                 "transaction {}",
                 transaction.id
             )));
         }
-        self.journal.push(transaction.clone());
+        let sum = transaction
+            .postings
+            .iter()
+            .map(|posting| posting.amount)
+            .sum();
+        self.journal
+            .transactions
+            .push((transaction.id.clone(), sum, transaction.postings.len()));
+        self.journal
+            .postings
+            .extend(transaction.postings.iter().cloned());
+        self.journal
+            .lines
+            .extend(transaction.wallet_lines.iter().cloned());
         Ok(())
     }
 
@@ -181,25 +212,31 @@ impl UnitOfWork for MemoryUnitOfWork {
     }
 
     async fn insert_reservation(&mut self, reservation: &Reservation) -> Result<(), StoreError> {
-        if self.state.reservations.contains_key(&reservation.id) {
-            return Err(StoreError::Duplicate(format!(
-                "reservation {}",
-                reservation.id
-            )));
+        match self.state.reservations.entry(reservation.id.clone()) {
+            Entry::Occupied(_) => {
+                return Err(StoreError::Duplicate(format!(
+                    "reservation {}",
+                    reservation.id
+                )));
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(reservation.clone());
+            }
         }
         self.undo
             .push(Undo::Reservation(reservation.id.clone(), None));
-        self.state
-            .reservations
-            .insert(reservation.id.clone(), reservation.clone());
         Ok(())
     }
 
     async fn update_reservation(&mut self, reservation: &Reservation) -> Result<(), StoreError> {
-        let previous = self
-            .state
-            .reservations
-            .insert(reservation.id.clone(), reservation.clone());
+        // In place when stored (the common case): no key clone, one lookup.
+        let previous = match self.state.reservations.get_mut(&reservation.id) {
+            Some(stored) => Some(std::mem::replace(stored, reservation.clone())),
+            None => self
+                .state
+                .reservations
+                .insert(reservation.id.clone(), reservation.clone()),
+        };
         self.undo
             .push(Undo::Reservation(reservation.id.clone(), previous));
         Ok(())
@@ -277,9 +314,12 @@ impl UnitOfWork for MemoryUnitOfWork {
 
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
         let journal = std::mem::take(&mut self.journal);
-        for transaction in journal {
-            self.state.apply_journal(transaction);
+        let mut postings = journal.postings.into_iter();
+        for (id, sum, count) in journal.transactions {
+            self.state
+                .apply_postings(id, postings.by_ref().take(count), sum);
         }
+        self.state.append_lines(journal.lines.into_iter());
         self.committed = true;
         Ok(())
     }
