@@ -1,7 +1,12 @@
 //! Typed ids: opaque strings with the type prefix of `api.md` (`wal_…`, `res_…`).
+//!
+//! An id is an immutable shared string (`Arc<str>`): wallets, reservations, journal postings
+//! and history lines all carry ids, and the ports move owned values, so a clone must not
+//! allocate. It serializes as a plain string.
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -12,7 +17,7 @@ macro_rules! typed_id {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        pub struct $name(String);
+        pub struct $name(Arc<str>);
 
         impl $name {
             /// The prefix every id of this type starts with.
@@ -20,7 +25,7 @@ macro_rules! typed_id {
 
             /// Builds an id from a random suffix given by an [`IdSource`](crate::ports::IdSource).
             pub fn from_suffix(suffix: &str) -> Self {
-                Self(format!("{}{}", $prefix, suffix))
+                Self(joined($prefix, suffix))
             }
 
             /// Parses an id, checking its prefix and characters.
@@ -39,7 +44,7 @@ macro_rules! typed_id {
                 if !well_formed {
                     return Err(ParseIdError { expected_prefix: $prefix, value: text.to_owned() });
                 }
-                Ok(Self(text.to_owned()))
+                Ok(Self(Arc::from(text)))
             }
 
             /// The full id, prefix included.
@@ -76,10 +81,26 @@ macro_rules! typed_id {
 
         impl From<$name> for String {
             fn from(id: $name) -> String {
-                id.0
+                String::from(&*id.0)
             }
         }
     };
+}
+
+/// `prefix` then `suffix` as one shared string, with one allocation: ids are made from an
+/// `IdSource` suffix several times per operation, so this skips `format!` and its `String`.
+fn joined(prefix: &str, suffix: &str) -> Arc<str> {
+    let mut buffer = [0_u8; 96];
+    let len = prefix.len() + suffix.len();
+    if len <= buffer.len() {
+        buffer[..prefix.len()].copy_from_slice(prefix.as_bytes());
+        buffer[prefix.len()..len].copy_from_slice(suffix.as_bytes());
+        // Two `str`s joined are UTF-8; the check only keeps this free of `unsafe`.
+        if let Ok(text) = std::str::from_utf8(&buffer[..len]) {
+            return Arc::from(text);
+        }
+    }
+    Arc::from(format!("{prefix}{suffix}"))
 }
 
 typed_id!(
@@ -136,6 +157,16 @@ mod tests {
         let id = WalletId::from_suffix("abc123");
         assert_eq!(id.as_str(), "wal_abc123");
         assert_eq!(WalletId::parse("wal_abc123").unwrap(), id);
+    }
+
+    #[test]
+    fn long_suffixes_join_too() {
+        let suffix = "x".repeat(200);
+        assert_eq!(
+            WalletId::from_suffix(&suffix).as_str(),
+            format!("wal_{suffix}")
+        );
+        assert_eq!(String::from(WalletId::from_suffix("a1")), "wal_a1");
     }
 
     #[test]
