@@ -156,10 +156,9 @@ impl LedgerStore for MemoryStore {
         let lines: Vec<WalletLine> = state
             .wallet_lines
             .get(&filter.wallet_id)
-            .map(|lines| {
-                lines
-                    .iter()
-                    .rev()
+            .map(|history| {
+                history
+                    .newest_first()
                     .filter(|line| line_matches(line, filter))
                     .cloned()
                     .collect()
