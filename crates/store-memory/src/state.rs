@@ -13,6 +13,8 @@ use rust_decimal::Decimal;
 use rustc_hash::{FxHashMap, FxHashSet};
 use time::OffsetDateTime;
 
+use crate::unit_of_work::Scratch;
+
 /// An idempotency key's record.
 #[derive(Debug, Clone)]
 pub(crate) struct KeyRecord {
@@ -95,6 +97,8 @@ pub(crate) struct State {
     pub(crate) payment_methods:
         BTreeMap<ledger_core::id::PaymentMethodId, ledger_core::ports::SavedPaymentMethod>,
     pub(crate) settings_documents: HashMap<String, String>,
+    /// The empty buffers of the last unit of work, for the next one.
+    pub(crate) scratch: Scratch,
 }
 
 impl State {

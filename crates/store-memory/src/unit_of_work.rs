@@ -38,6 +38,35 @@ struct PendingJournal {
     lines: Vec<WalletLine>,
 }
 
+impl PendingJournal {
+    fn clear(&mut self) {
+        self.transactions.clear();
+        self.postings.clear();
+        self.lines.clear();
+    }
+
+    fn capacity(&self) -> usize {
+        self.transactions
+            .capacity()
+            .max(self.postings.capacity())
+            .max(self.lines.capacity())
+    }
+}
+
+/// A unit's buffers, empty, kept in the store between units so that a unit allocates none of
+/// them (every reserve and settle needed five).
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    undo: Vec<Undo>,
+    journal: PendingJournal,
+}
+
+impl Scratch {
+    /// The largest buffer kept for the next unit, in items: a rare large unit (a sweep, a
+    /// termination with many holds) does not pin its memory.
+    const CAPACITY_KEPT_MAX: usize = 64;
+}
+
 /// A unit of work holding the store-wide lock.
 #[derive(Debug)]
 pub(crate) struct MemoryUnitOfWork {
@@ -48,11 +77,16 @@ pub(crate) struct MemoryUnitOfWork {
 }
 
 impl MemoryUnitOfWork {
-    pub(crate) fn new(state: OwnedMutexGuard<State>) -> Self {
+    pub(crate) fn new(mut state: OwnedMutexGuard<State>) -> Self {
+        let Scratch { undo, journal } = std::mem::take(&mut state.scratch);
+        debug_assert!(
+            undo.is_empty() && journal.transactions.is_empty(),
+            "a unit's buffers are handed back empty"
+        );
         Self {
             state,
-            undo: Vec::new(),
-            journal: PendingJournal::default(),
+            undo,
+            journal,
             committed: false,
         }
     }
@@ -60,9 +94,25 @@ impl MemoryUnitOfWork {
 
 impl Drop for MemoryUnitOfWork {
     fn drop(&mut self) {
-        if self.committed {
-            return;
+        if !self.committed {
+            self.roll_back();
         }
+        self.undo.clear();
+        self.journal.clear();
+        if self.undo.capacity() <= Scratch::CAPACITY_KEPT_MAX
+            && self.journal.capacity() <= Scratch::CAPACITY_KEPT_MAX
+        {
+            self.state.scratch = Scratch {
+                undo: std::mem::take(&mut self.undo),
+                journal: std::mem::take(&mut self.journal),
+            };
+        }
+    }
+}
+
+impl MemoryUnitOfWork {
+    /// Puts back everything the unit changed, newest change first.
+    fn roll_back(&mut self) {
         while let Some(undo) = self.undo.pop() {
             match undo {
                 Undo::Wallet(id, previous) => match previous {
@@ -313,13 +363,14 @@ impl UnitOfWork for MemoryUnitOfWork {
     }
 
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
-        let journal = std::mem::take(&mut self.journal);
-        let mut postings = journal.postings.into_iter();
-        for (id, sum, count) in journal.transactions {
-            self.state
-                .apply_postings(id, postings.by_ref().take(count), sum);
+        // Drained, not consumed: the emptied buffers go back to the store for the next unit.
+        let Self { state, journal, .. } = &mut *self;
+        let mut postings = journal.postings.drain(..);
+        for (id, sum, count) in journal.transactions.drain(..) {
+            state.apply_postings(id, postings.by_ref().take(count), sum);
         }
-        self.state.append_lines(journal.lines.into_iter());
+        drop(postings);
+        state.append_lines(journal.lines.drain(..));
         self.committed = true;
         Ok(())
     }
