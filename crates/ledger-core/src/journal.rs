@@ -246,6 +246,9 @@ pub struct JournalTransaction {
     pub wallet_lines: Vec<WalletLine>,
 }
 
+/// The most postings the common transactions make (a settle: held, granted and paid legs).
+const POSTINGS_USUAL_MAX: usize = 6;
+
 /// Builds one journal transaction while applying its movements to wallets.
 ///
 /// Balances change only here, so the projection invariant (stored balances equal the sum of
@@ -274,7 +277,9 @@ impl JournalBuilder {
                 reference_id: reference.1.to_owned(),
                 principal: principal.to_owned(),
                 created_at: now,
-                postings: Vec::new(),
+                // A settle makes six postings (held, granted and paid legs); a `Vec` that
+                // starts at four would reallocate on every settle.
+                postings: Vec::with_capacity(POSTINGS_USUAL_MAX),
                 wallet_lines: Vec::new(),
             },
         }
