@@ -87,26 +87,18 @@ impl Payments {
                 )
                 .await;
         };
-        let now = self.ledger.now();
         // Elect one charger: created → capturing, naming the provider.
-        let elected = crate::service::retry_on_conflict!(
-            async {
-                let mut uow = self.ledger.store().begin().await?;
-                let mut stored = uow
-                    .lock_payment_session(&session.id)
-                    .await?
-                    .ok_or_else(|| LedgerError::not_found("payment_session", &session.id))?;
+        let (stored, elected) = self
+            .update_session(&session.id, |stored, now| {
                 if stored.status != PaymentStatus::Created {
-                    return Ok(None);
+                    return Ok(false);
                 }
                 stored.provider.clone_from(&method.provider);
                 stored.move_to(PaymentStatus::Capturing, now)?;
-                uow.update_payment_session(&stored).await?;
-                uow.commit().await?;
-                Ok(Some(stored))
-            }
-            .await
-        )?;
+                Ok(true)
+            })
+            .await?;
+        let elected = elected.then_some(stored);
         let Some(elected) = elected else {
             return self.session(&session.id).await;
         };
@@ -169,20 +161,12 @@ impl Payments {
     }
 
     async fn set_order(&self, id: &PaymentSessionId, order_id: &str) -> Result<(), LedgerError> {
-        crate::service::retry_on_conflict!(
-            async {
-                let mut uow = self.ledger.store().begin().await?;
-                let mut session = uow
-                    .lock_payment_session(id)
-                    .await?
-                    .ok_or_else(|| LedgerError::not_found("payment_session", id))?;
-                session.provider_order_id = Some(order_id.to_owned());
-                uow.update_payment_session(&session).await?;
-                uow.commit().await?;
-                Ok(())
-            }
-            .await
-        )
+        self.update_session(id, |session, _| {
+            session.provider_order_id = Some(order_id.to_owned());
+            Ok(true)
+        })
+        .await?;
+        Ok(())
     }
 
     /// A paid top-up of a rule failed: the session fails, nothing is credited, and the rule

@@ -240,27 +240,20 @@ impl Payments {
         id: &PaymentSessionId,
         capture_id: String,
     ) -> Result<PaymentSession, LedgerError> {
-        let now = self.ledger.now();
-        crate::service::retry_on_conflict!(
-            async {
-                let mut uow = self.ledger.store().begin().await?;
-                let mut session = uow
-                    .lock_payment_session(id)
-                    .await?
-                    .ok_or_else(|| LedgerError::not_found("payment_session", id))?;
-                if matches!(
+        let (session, _) = self
+            .update_session(id, |session, now| {
+                if !matches!(
                     session.status,
                     PaymentStatus::Created | PaymentStatus::Capturing
                 ) {
-                    session.move_to(PaymentStatus::Captured, now)?;
-                    session.provider_capture_id = Some(capture_id.clone());
-                    uow.update_payment_session(&session).await?;
-                    uow.commit().await?;
+                    return Ok(false);
                 }
-                Ok(session)
-            }
-            .await
-        )
+                session.move_to(PaymentStatus::Captured, now)?;
+                session.provider_capture_id = Some(capture_id.clone());
+                Ok(true)
+            })
+            .await?;
+        Ok(session)
     }
 
     pub(super) async fn fail(
@@ -273,25 +266,18 @@ impl Payments {
         if self.session(id).await?.surface == crate::service::AUTO_TOPUP_SURFACE {
             return self.fail_auto_topup(id, code, message).await;
         }
-        let now = self.ledger.now();
-        crate::service::retry_on_conflict!(
-            async {
-                let mut uow = self.ledger.store().begin().await?;
-                let mut session = uow
-                    .lock_payment_session(id)
-                    .await?
-                    .ok_or_else(|| LedgerError::not_found("payment_session", id))?;
-                if from.contains(&session.status) {
-                    session.move_to(PaymentStatus::Failed, now)?;
-                    session.error_code = Some(code.to_owned());
-                    session.error_message = Some(message.to_owned());
-                    uow.update_payment_session(&session).await?;
-                    uow.commit().await?;
+        let (session, _) = self
+            .update_session(id, |session, now| {
+                if !from.contains(&session.status) {
+                    return Ok(false);
                 }
-                Ok(session)
-            }
-            .await
-        )
+                session.move_to(PaymentStatus::Failed, now)?;
+                session.error_code = Some(code.to_owned());
+                session.error_message = Some(message.to_owned());
+                Ok(true)
+            })
+            .await?;
+        Ok(session)
     }
 
     /// Compare-and-set of the status: moves to `to` when the stored status is one of `from`;
@@ -302,23 +288,15 @@ impl Payments {
         from: &[PaymentStatus],
         to: PaymentStatus,
     ) -> Result<Option<PaymentSession>, LedgerError> {
-        let now = self.ledger.now();
-        crate::service::retry_on_conflict!(
-            async {
-                let mut uow = self.ledger.store().begin().await?;
-                let mut session = uow
-                    .lock_payment_session(id)
-                    .await?
-                    .ok_or_else(|| LedgerError::not_found("payment_session", id))?;
+        let (session, moved) = self
+            .update_session(id, |session, now| {
                 if !from.contains(&session.status) {
-                    return Ok(None);
+                    return Ok(false);
                 }
                 session.move_to(to, now)?;
-                uow.update_payment_session(&session).await?;
-                uow.commit().await?;
-                Ok(Some(session))
-            }
-            .await
-        )
+                Ok(true)
+            })
+            .await?;
+        Ok(moved.then_some(session))
     }
 }

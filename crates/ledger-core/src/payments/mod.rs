@@ -23,8 +23,12 @@ pub use confirm::ConfirmOutcome;
 pub use reconcile::{PaymentSweepReport, STUCK_AFTER_SECONDS};
 pub use refund::RefundResult;
 
+use time::OffsetDateTime;
+
 use crate::Ledger;
 use crate::error::LedgerError;
+use crate::id::PaymentSessionId;
+use crate::payment_session::PaymentSession;
 use crate::ports::{PaymentProvider, PaymentStore};
 
 /// Finds the adapter of a provider by its wire name (`paypal`, `revolut_pro`, `sandbox`).
@@ -63,6 +67,34 @@ impl Payments {
     /// The ledger.
     pub fn ledger(&self) -> &Ledger {
         &self.ledger
+    }
+
+    /// Locks a session in a unit of its own and lets `change` edit it; writes and commits when
+    /// `change` answers `true` (the compare-and-set of the state machine: `change` checks the
+    /// stored status). Answers the session as it stands after, and whether it changed. The unit
+    /// reruns on a storage conflict, so `change` must only depend on the session it is given.
+    pub(super) async fn update_session(
+        &self,
+        id: &PaymentSessionId,
+        change: impl Fn(&mut PaymentSession, OffsetDateTime) -> Result<bool, LedgerError>,
+    ) -> Result<(PaymentSession, bool), LedgerError> {
+        let now = self.ledger.now();
+        crate::service::retry_on_conflict!(
+            async {
+                let mut uow = self.ledger.store().begin().await?;
+                let mut session = uow
+                    .lock_payment_session(id)
+                    .await?
+                    .ok_or_else(|| LedgerError::not_found("payment_session", id))?;
+                if !change(&mut session, now)? {
+                    return Ok((session, false));
+                }
+                uow.update_payment_session(&session).await?;
+                uow.commit().await?;
+                Ok((session, true))
+            }
+            .await
+        )
     }
 
     fn provider(&self, name: &str) -> Result<Arc<dyn PaymentProvider>, LedgerError> {

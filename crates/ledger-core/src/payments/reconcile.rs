@@ -62,26 +62,18 @@ impl Payments {
         id: &PaymentSessionId,
         stuck_before: time::OffsetDateTime,
     ) -> Result<(), LedgerError> {
-        let now = self.ledger.now();
-        crate::service::retry_on_conflict!(
-            async {
-                let mut uow = self.ledger.store().begin().await?;
-                let Some(mut session) = uow.lock_payment_session(id).await? else {
-                    return Ok(());
-                };
-                let still_stuck = matches!(
-                    session.status,
-                    PaymentStatus::Capturing | PaymentStatus::Captured | PaymentStatus::Confirming
-                ) && session.updated_at <= stuck_before;
-                if still_stuck {
-                    session.updated_at = now;
-                    uow.update_payment_session(&session).await?;
-                    uow.commit().await?;
-                }
-                Ok(())
+        self.update_session(id, |session, now| {
+            let still_stuck = matches!(
+                session.status,
+                PaymentStatus::Capturing | PaymentStatus::Captured | PaymentStatus::Confirming
+            ) && session.updated_at <= stuck_before;
+            if still_stuck {
+                session.updated_at = now;
             }
-            .await
-        )
+            Ok(still_stuck)
+        })
+        .await?;
+        Ok(())
     }
 
     async fn expire(&self, id: &PaymentSessionId) -> Result<bool, LedgerError> {
