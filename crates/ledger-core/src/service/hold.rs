@@ -132,24 +132,13 @@ impl Ledger {
                 Ok(reservation)
             }
             Err(best_available) => {
-                let ticket = CostTicket {
-                    id: self.new_id(CostTicketId::from_suffix),
-                    org_id: request.scope.org_id.clone(),
-                    user_id: request.scope.user_id.clone(),
-                    team_id: request.scope.team_id.clone(),
-                    currency: request.currency,
-                    required_amount: request.amount,
-                    best_available_amount: best_available.min(request.amount),
-                    shortfall_amount: request.amount.saturating_minus(best_available),
-                    fee_type: request.fee_type,
-                    status: CostTicketStatus::Open,
-                    reservation_id: None,
-                    reservation_ttl_seconds: request.ttl_seconds,
-                    metadata: request.metadata.clone(),
-                    created_at: now,
-                    resolved_at: None,
-                    expires_at: now + Duration::seconds(settings.cost_ticket_ttl_seconds),
-                };
+                let ticket = self.new_ticket(
+                    &attempt,
+                    request.ttl_seconds,
+                    best_available,
+                    settings.cost_ticket_ttl_seconds,
+                    now,
+                );
                 uow.insert_cost_ticket(&ticket).await?;
                 uow.commit().await?;
                 Err(LedgerError::InsufficientBalance {
@@ -606,10 +595,18 @@ impl Ledger {
 
     async fn charge_once(&self, request: &ChargeRequest) -> Result<Settlement, LedgerError> {
         let now = self.now();
+        // The scope names the charged owner's user or team, for its cost ticket; the cascade
+        // itself is only that owner.
         let scope = CascadeScope {
             org_id: request.org_id.clone(),
-            user_id: None,
-            team_id: None,
+            user_id: match &request.owner {
+                Owner::User(id) => Some(id.clone()),
+                Owner::Team(_) | Owner::Organization(_) => None,
+            },
+            team_id: match &request.owner {
+                Owner::Team(id) => Some(id.clone()),
+                Owner::User(_) | Owner::Organization(_) => None,
+            },
         };
         let attempt = HoldAttempt {
             scope: &scope,
@@ -660,36 +657,50 @@ impl Ledger {
                 Ok(Settlement::of(&reservation))
             }
             Err(best_available) => {
-                let ticket = CostTicket {
-                    id: self.new_id(CostTicketId::from_suffix),
-                    org_id: request.org_id.clone(),
-                    user_id: match &request.owner {
-                        Owner::User(id) => Some(id.clone()),
-                        Owner::Team(_) | Owner::Organization(_) => None,
-                    },
-                    team_id: match &request.owner {
-                        Owner::Team(id) => Some(id.clone()),
-                        Owner::User(_) | Owner::Organization(_) => None,
-                    },
-                    currency: request.currency,
-                    required_amount: request.amount,
-                    best_available_amount: best_available.min(request.amount),
-                    shortfall_amount: request.amount.saturating_minus(best_available),
-                    fee_type: request.fee_type,
-                    status: CostTicketStatus::Open,
-                    reservation_id: None,
-                    reservation_ttl_seconds: None,
-                    metadata: None,
-                    created_at: now,
-                    resolved_at: None,
-                    expires_at: now + Duration::seconds(settings.cost_ticket_ttl_seconds),
-                };
+                let ticket = self.new_ticket(
+                    &attempt,
+                    None,
+                    best_available,
+                    settings.cost_ticket_ttl_seconds,
+                    now,
+                );
                 uow.insert_cost_ticket(&ticket).await?;
                 uow.commit().await?;
                 Err(LedgerError::InsufficientBalance {
                     ticket: Box::new(ticket),
                 })
             }
+        }
+    }
+}
+
+impl Ledger {
+    /// The open cost ticket of a hold attempt nothing covered.
+    fn new_ticket(
+        &self,
+        attempt: &HoldAttempt<'_>,
+        reservation_ttl_seconds: Option<i64>,
+        best_available: Credits,
+        ticket_ttl_seconds: i64,
+        now: OffsetDateTime,
+    ) -> CostTicket {
+        CostTicket {
+            id: self.new_id(CostTicketId::from_suffix),
+            org_id: attempt.scope.org_id.clone(),
+            user_id: attempt.scope.user_id.clone(),
+            team_id: attempt.scope.team_id.clone(),
+            currency: attempt.currency,
+            required_amount: attempt.amount,
+            best_available_amount: best_available.min(attempt.amount),
+            shortfall_amount: attempt.amount.saturating_minus(best_available),
+            fee_type: attempt.fee_type,
+            status: CostTicketStatus::Open,
+            reservation_id: None,
+            reservation_ttl_seconds,
+            metadata: attempt.metadata.clone(),
+            created_at: now,
+            resolved_at: None,
+            expires_at: now + Duration::seconds(ticket_ttl_seconds),
         }
     }
 }
