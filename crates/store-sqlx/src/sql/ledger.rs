@@ -73,15 +73,43 @@ pub(super) async fn all_wallets(connection: &mut Connection) -> Result<Vec<Walle
     decode_all(rows)
 }
 
-fn limit_offset(query: &mut QueryBuilder<'_, Db>, page: PageRequest) {
-    query.push(" LIMIT ");
+/// One page of a filtered list: the count of every matching row, then the page's rows in
+/// `order_by` order. `push_filter` appends the same `WHERE` clause to both queries.
+pub(super) async fn fetch_page<R, T>(
+    pool: &sqlx::Pool<Db>,
+    table: &str,
+    columns: &str,
+    order_by: &str,
+    page: PageRequest,
+    push_filter: impl Fn(&mut QueryBuilder<'_, Db>),
+    what: &'static str,
+) -> Result<Page<T>, StoreError>
+where
+    R: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
+    T: TryFrom<R, Error = StoreError>,
+{
+    let mut count = QueryBuilder::<Db>::new(format!("SELECT COUNT(*) FROM {table}"));
+    push_filter(&mut count);
+    let count: i64 = count
+        .build_query_scalar()
+        .fetch_one(pool)
+        .await
+        .map_err(fail(what))?;
+    let mut query = QueryBuilder::<Db>::new(format!("SELECT {columns} FROM {table}"));
+    push_filter(&mut query);
+    query.push(format!(" ORDER BY {order_by} LIMIT "));
     query.push_bind(i64::from(page.per_page));
     query.push(" OFFSET ");
     query.push_bind(i64::try_from(page.offset()).unwrap_or(i64::MAX));
-}
-
-fn total(count: i64) -> u64 {
-    u64::try_from(count).unwrap_or_default()
+    let rows: Vec<R> = query
+        .build_query_as()
+        .fetch_all(pool)
+        .await
+        .map_err(fail(what))?;
+    Ok(Page {
+        items: decode_all(rows)?,
+        total: u64::try_from(count).unwrap_or_default(),
+    })
 }
 
 fn push_wallet_filter(query: &mut QueryBuilder<'_, Db>, filter: &WalletFilter) {
@@ -188,26 +216,16 @@ impl LedgerStore for Store {
                 total: 0,
             });
         }
-        let mut count = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM wallet");
-        push_wallet_filter(&mut count, filter);
-        let count: i64 = count
-            .build_query_scalar()
-            .fetch_one(&self.pool)
-            .await
-            .map_err(fail("count wallets"))?;
-        let mut query = QueryBuilder::<Db>::new(format!("SELECT {WALLET_COLUMNS} FROM wallet"));
-        push_wallet_filter(&mut query, filter);
-        query.push(" ORDER BY created_at, wallet_id");
-        limit_offset(&mut query, filter.page);
-        let rows: Vec<WalletRow> = query
-            .build_query_as()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(fail("list wallets"))?;
-        Ok(Page {
-            items: decode_all(rows)?,
-            total: total(count),
-        })
+        fetch_page::<WalletRow, _>(
+            &self.pool,
+            "wallet",
+            WALLET_COLUMNS,
+            "created_at, wallet_id",
+            filter.page,
+            |query| push_wallet_filter(query, filter),
+            "list wallets",
+        )
+        .await
     }
 
     async fn cascade_wallets(
@@ -250,54 +268,32 @@ impl LedgerStore for Store {
         &self,
         filter: &CostTicketFilter,
     ) -> Result<Page<CostTicket>, StoreError> {
-        let mut count = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM cost_ticket");
-        push_ticket_filter(&mut count, filter);
-        let count: i64 = count
-            .build_query_scalar()
-            .fetch_one(&self.pool)
-            .await
-            .map_err(fail("count cost tickets"))?;
-        let mut query =
-            QueryBuilder::<Db>::new(format!("SELECT {COST_TICKET_COLUMNS} FROM cost_ticket"));
-        push_ticket_filter(&mut query, filter);
-        query.push(" ORDER BY created_at DESC, cost_ticket_id DESC");
-        limit_offset(&mut query, filter.page);
-        let rows: Vec<CostTicketRow> = query
-            .build_query_as()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(fail("list cost tickets"))?;
-        Ok(Page {
-            items: decode_all(rows)?,
-            total: total(count),
-        })
+        fetch_page::<CostTicketRow, _>(
+            &self.pool,
+            "cost_ticket",
+            COST_TICKET_COLUMNS,
+            "created_at DESC, cost_ticket_id DESC",
+            filter.page,
+            |query| push_ticket_filter(query, filter),
+            "list cost tickets",
+        )
+        .await
     }
 
     async fn wallet_lines(
         &self,
         filter: &WalletLineFilter,
     ) -> Result<Page<WalletLine>, StoreError> {
-        let mut count = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM wallet_line");
-        push_line_filter(&mut count, filter);
-        let count: i64 = count
-            .build_query_scalar()
-            .fetch_one(&self.pool)
-            .await
-            .map_err(fail("count wallet lines"))?;
-        let mut query =
-            QueryBuilder::<Db>::new(format!("SELECT {WALLET_LINE_COLUMNS} FROM wallet_line"));
-        push_line_filter(&mut query, filter);
-        query.push(" ORDER BY wallet_line_id DESC");
-        limit_offset(&mut query, filter.page);
-        let rows: Vec<WalletLineRow> = query
-            .build_query_as()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(fail("list wallet lines"))?;
-        Ok(Page {
-            items: decode_all(rows)?,
-            total: total(count),
-        })
+        fetch_page::<WalletLineRow, _>(
+            &self.pool,
+            "wallet_line",
+            WALLET_LINE_COLUMNS,
+            "wallet_line_id DESC",
+            filter.page,
+            |query| push_line_filter(query, filter),
+            "list wallet lines",
+        )
+        .await
     }
 
     async fn due_work(&self, now: OffsetDateTime, limit: u32) -> Result<DueWork, StoreError> {

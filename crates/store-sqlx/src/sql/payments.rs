@@ -258,31 +258,16 @@ impl PaymentStore for Store {
         &self,
         filter: &PaymentSessionFilter,
     ) -> Result<Page<PaymentSession>, StoreError> {
-        let mut count = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM payment_session");
-        push_session_filter(&mut count, filter);
-        let total: i64 = count
-            .build_query_scalar()
-            .fetch_one(&self.pool)
-            .await
-            .map_err(fail("count payment sessions"))?;
-
-        let mut page = QueryBuilder::<Db>::new(format!(
-            "SELECT {PAYMENT_SESSION_COLUMNS} FROM payment_session"
-        ));
-        push_session_filter(&mut page, filter);
-        page.push(" ORDER BY created_at DESC, payment_session_id DESC LIMIT ")
-            .push_bind(i64::from(filter.page.per_page))
-            .push(" OFFSET ")
-            .push_bind(i64::try_from(filter.page.offset()).unwrap_or(i64::MAX));
-        let rows: Vec<PaymentSessionRow> = page
-            .build_query_as()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(fail("list payment sessions"))?;
-        Ok(Page {
-            items: decode_all(rows)?,
-            total: u64::try_from(total).unwrap_or_default(),
-        })
+        super::ledger::fetch_page::<PaymentSessionRow, _>(
+            &self.pool,
+            "payment_session",
+            PAYMENT_SESSION_COLUMNS,
+            "created_at DESC, payment_session_id DESC",
+            filter.page,
+            |query| push_session_filter(query, filter),
+            "list payment sessions",
+        )
+        .await
     }
 
     async fn payment_due_work(
