@@ -144,9 +144,8 @@ impl Payments {
                 let message = format!(
                     "the saved payment method cannot be charged without the customer ({code})"
                 );
-                let failed = self.fail_auto_topup(&elected.id, &code, &message).await?;
-                self.pause_rule(&elected, &code).await?;
-                Ok(failed)
+                self.fail_auto_topup_then(&elected.id, &code, &message, AfterFailure::Pause)
+                    .await
             }
             // Unknown outcome: stays `capturing`; the reconciler charges again with the same
             // idempotency key, which the provider answers with the first charge.
@@ -177,7 +176,20 @@ impl Payments {
         code: &str,
         message: &str,
     ) -> Result<PaymentSession, LedgerError> {
-        crate::service::retry_on_conflict!(self.fail_auto_topup_once(id, code, message).await)
+        self.fail_auto_topup_then(id, code, message, AfterFailure::BackOff)
+            .await
+    }
+
+    async fn fail_auto_topup_then(
+        &self,
+        id: &PaymentSessionId,
+        code: &str,
+        message: &str,
+        after: AfterFailure,
+    ) -> Result<PaymentSession, LedgerError> {
+        crate::service::retry_on_conflict!(
+            self.fail_auto_topup_once(id, code, message, after).await
+        )
     }
 
     async fn fail_auto_topup_once(
@@ -185,18 +197,13 @@ impl Payments {
         id: &PaymentSessionId,
         code: &str,
         message: &str,
+        after: AfterFailure,
     ) -> Result<PaymentSession, LedgerError> {
         let now = self.ledger.now();
         let snapshot = self.session(id).await?;
         let mut uow = self.ledger.store().begin().await?;
-        let mut wallet = uow
-            .lock_wallet(&snapshot.wallet_id)
-            .await?
-            .ok_or_else(|| LedgerError::not_found("wallet", &snapshot.wallet_id))?;
-        let mut session = uow
-            .lock_payment_session(id)
-            .await?
-            .ok_or_else(|| LedgerError::not_found("payment_session", id))?;
+        let (mut wallet, mut session) =
+            super::lock_wallet_and_session(uow.as_mut(), &snapshot.wallet_id, id).await?;
         if !matches!(
             session.status,
             PaymentStatus::Created | PaymentStatus::Capturing | PaymentStatus::Captured
@@ -222,7 +229,12 @@ impl Payments {
             state.pending_session_id = None;
             state.consecutive_declines += 1;
             state.backoff_until = Some(now + decline_backoff(state.consecutive_declines));
-            if state.consecutive_declines >= DECLINES_BEFORE_PAUSE || is_never_retry(code) {
+            if after == AfterFailure::Pause {
+                state.paused = true;
+                state.paused_reason = Some(format!(
+                    "the saved payment method needs the customer ({code})"
+                ));
+            } else if state.consecutive_declines >= DECLINES_BEFORE_PAUSE || is_never_retry(code) {
                 state.paused = true;
                 state.paused_reason = Some(format!(
                     "paused after {} declined charge(s), last {code}; save the rule again to resume",
@@ -250,36 +262,13 @@ impl Payments {
     }
 }
 
-impl Payments {
-    /// Pauses the rule whose charge `session` was, whatever its decline count.
-    async fn pause_rule(&self, session: &PaymentSession, code: &str) -> Result<(), LedgerError> {
-        crate::service::retry_on_conflict!(
-            async {
-                let mut uow = self.ledger.store().begin().await?;
-                let mut wallet = uow
-                    .lock_wallet(&session.wallet_id)
-                    .await?
-                    .ok_or_else(|| LedgerError::not_found("wallet", &session.wallet_id))?;
-                let Some(rule) = wallet.rules.iter_mut().find(|rule| {
-                    rule.state
-                        .last_run
-                        .as_ref()
-                        .and_then(|run| run.payment_session_id.as_ref())
-                        == Some(&session.id)
-                }) else {
-                    return Ok(());
-                };
-                rule.state.paused = true;
-                rule.state.paused_reason = Some(format!(
-                    "the saved payment method needs the customer ({code})"
-                ));
-                uow.update_wallet(&wallet).await?;
-                uow.commit().await?;
-                Ok(())
-            }
-            .await
-        )
-    }
+/// What a failed paid top-up does to its rule besides failing the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AfterFailure {
+    /// Count the decline, back off, pause after repeated or never-retry declines.
+    BackOff,
+    /// Pause at once: the method is dead or the customer must act.
+    Pause,
 }
 
 /// Records a rule's paid top-up as succeeded on the wallet (called inside the credit unit).

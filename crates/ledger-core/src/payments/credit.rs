@@ -49,14 +49,8 @@ impl Payments {
         let snapshot = self.session(session_id).await?;
         let wallet_id = self.creditable_wallet(&snapshot).await?;
         let mut uow = self.ledger.store().begin().await?;
-        let mut wallet = uow
-            .lock_wallet(&wallet_id)
-            .await?
-            .ok_or_else(|| LedgerError::not_found("wallet", &wallet_id))?;
-        let mut session = uow
-            .lock_payment_session(session_id)
-            .await?
-            .ok_or_else(|| LedgerError::not_found("payment_session", session_id))?;
+        let (mut wallet, mut session) =
+            super::lock_wallet_and_session(uow.as_mut(), &wallet_id, session_id).await?;
         if let Some(event) = event
             && !uow
                 .record_provider_event(event.provider, event.event_id)

@@ -210,14 +210,8 @@ impl Payments {
             }
         }
         let mut uow = self.ledger.store().begin().await?;
-        let mut wallet = uow
-            .lock_wallet(&snapshot.wallet_id)
-            .await?
-            .ok_or_else(|| LedgerError::not_found("wallet", &snapshot.wallet_id))?;
-        let mut session = uow
-            .lock_payment_session(session_id)
-            .await?
-            .ok_or_else(|| LedgerError::not_found("payment_session", session_id))?;
+        let (mut wallet, mut session) =
+            super::lock_wallet_and_session(uow.as_mut(), &snapshot.wallet_id, session_id).await?;
         if session.wallet_id != wallet.id {
             // The capture landed on another wallet after the snapshot: lock that one instead.
             return Err(

@@ -106,3 +106,21 @@ impl Payments {
         })
     }
 }
+
+/// Locks a session's wallet, then the session: the port's lock order, for the units that move
+/// credits for a session.
+async fn lock_wallet_and_session(
+    uow: &mut dyn crate::ports::UnitOfWork,
+    wallet_id: &crate::id::WalletId,
+    session_id: &PaymentSessionId,
+) -> Result<(crate::wallet::Wallet, PaymentSession), LedgerError> {
+    let wallet = uow
+        .lock_wallet(wallet_id)
+        .await?
+        .ok_or_else(|| LedgerError::not_found("wallet", wallet_id))?;
+    let session = uow
+        .lock_payment_session(session_id)
+        .await?
+        .ok_or_else(|| LedgerError::not_found("payment_session", session_id))?;
+    Ok((wallet, session))
+}

@@ -198,18 +198,40 @@ async fn the_payments_audit_reports_a_session_credited_without_its_journal() {
     );
 }
 
-/// The sandbox, but a reserve spends the wallet while the provider is refunding (the race an
-/// admin refund must survive without booking debt).
+/// The sandbox with scripted faults: a reserve that spends the wallet while the provider is
+/// refunding (the race an admin refund must survive without booking debt), and saved methods
+/// the provider reports revoked.
 #[derive(Debug)]
-struct SpendDuringRefund {
+struct ScriptedSandbox {
     sandbox: std::sync::Arc<provider_sandbox::SandboxProvider>,
     ledger: ledger_core::Ledger,
-    request: ledger_core::service::ReserveRequest,
+    spend_during_refund: Option<ledger_core::service::ReserveRequest>,
+    revoked_methods: bool,
     outcome: std::sync::Mutex<Option<bool>>,
 }
 
+impl ScriptedSandbox {
+    fn new(fx: &Fixture) -> Self {
+        Self {
+            sandbox: fx.sandbox.clone(),
+            ledger: fx.ledger.clone(),
+            spend_during_refund: None,
+            revoked_methods: false,
+            outcome: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn payments(self: &std::sync::Arc<Self>, fx: &Fixture) -> ledger_core::payments::Payments {
+        ledger_core::payments::Payments::new(
+            fx.ledger.clone(),
+            fx.payments.store().clone(),
+            std::sync::Arc::new(Only(self.clone())),
+        )
+    }
+}
+
 #[async_trait::async_trait]
-impl ledger_core::ports::PaymentProvider for SpendDuringRefund {
+impl ledger_core::ports::PaymentProvider for ScriptedSandbox {
     fn name(&self) -> &'static str {
         "sandbox"
     }
@@ -239,9 +261,27 @@ impl ledger_core::ports::PaymentProvider for SpendDuringRefund {
         amount: Money,
         key: &str,
     ) -> Result<ledger_core::ports::RefundOutcome, ledger_core::ProviderError> {
-        let spent = self.ledger.reserve(&self.request).await.is_ok();
-        *self.outcome.lock().unwrap() = Some(spent);
+        if let Some(request) = &self.spend_during_refund {
+            let spent = self.ledger.reserve(request).await.is_ok();
+            *self.outcome.lock().unwrap() = Some(spent);
+        }
         self.sandbox.refund(order_id, capture_id, amount, key).await
+    }
+    async fn charge_saved_method(
+        &self,
+        method_token: &str,
+        amount: Money,
+        key: &str,
+    ) -> Result<ledger_core::ports::MerchantCharge, ledger_core::ProviderError> {
+        if self.revoked_methods {
+            // Not a code of the never-retry list: the pause must come from the error kind.
+            return Err(ledger_core::ProviderError::SavedMethodRevoked {
+                code: "SCRIPTED_REVOKED".to_owned(),
+            });
+        }
+        self.sandbox
+            .charge_saved_method(method_token, amount, key)
+            .await
     }
     async fn verify_webhook(
         &self,
@@ -252,7 +292,7 @@ impl ledger_core::ports::PaymentProvider for SpendDuringRefund {
 }
 
 #[derive(Debug)]
-struct Only(std::sync::Arc<SpendDuringRefund>);
+struct Only(std::sync::Arc<ScriptedSandbox>);
 
 impl ledger_core::payments::ProviderResolver for Only {
     fn provider(
@@ -271,17 +311,11 @@ async fn an_admin_refund_holds_its_credits_so_a_concurrent_spend_cannot_turn_it_
         .confirm(&session.id, None, "state-xyz")
         .await
         .unwrap();
-    let racing = std::sync::Arc::new(SpendDuringRefund {
-        sandbox: fx.sandbox.clone(),
-        ledger: fx.ledger.clone(),
-        request: fx.reserve(dec!(15)),
-        outcome: std::sync::Mutex::new(None),
+    let racing = std::sync::Arc::new(ScriptedSandbox {
+        spend_during_refund: Some(fx.reserve(dec!(15))),
+        ..ScriptedSandbox::new(&fx)
     });
-    let payments = ledger_core::payments::Payments::new(
-        fx.ledger.clone(),
-        fx.payments.store().clone(),
-        std::sync::Arc::new(Only(racing.clone())),
-    );
+    let payments = racing.payments(&fx);
 
     let refunded = payments.refund(&session.id, None).await.unwrap();
 
@@ -295,5 +329,49 @@ async fn an_admin_refund_holds_its_credits_so_a_concurrent_spend_cannot_turn_it_
     assert!(wallet.debt.is_zero(), "an admin refund never books debt");
     assert!(wallet.paid.is_zero());
     assert!(wallet.held.is_zero(), "the refund hold was consumed");
+    fx.assert_audit_clean().await;
+}
+
+#[tokio::test]
+async fn a_revoked_saved_method_pauses_its_rule_at_the_first_failure() {
+    use ledger_core::topup_rule::{RuleMethod, RuleRunStatus, RuleTrigger};
+
+    let fx = Fixture::new();
+    let method = crate::rules::saved_method(&fx, "sbxpm_revoked").await;
+    let mut threshold = crate::rules::rule(RuleMethod::Fixed, RuleTrigger::Threshold);
+    threshold.threshold_credits = Some(credits(dec!(10)));
+    threshold.paid_credits = Some(credits(dec!(25)));
+    threshold.payment_method_id = Some(method);
+    let wallet = crate::rules::wallet_with(&fx, dec!(20), vec![threshold]).await;
+    let revoking = std::sync::Arc::new(ScriptedSandbox {
+        revoked_methods: true,
+        ..ScriptedSandbox::new(&fx)
+    });
+
+    fx.ledger.reserve(&fx.reserve(dec!(12))).await.unwrap();
+    revoking.payments(&fx).sweep().await.unwrap();
+
+    let after = fx.ledger.store().wallet(&wallet.id).await.unwrap().unwrap();
+    let state = &after.rules[0].state;
+    assert_eq!(state.consecutive_declines, 1);
+    assert!(state.paused, "paused at once, not after three declines");
+    assert!(
+        state
+            .paused_reason
+            .as_deref()
+            .unwrap()
+            .contains("needs the customer")
+    );
+    let run = state.last_run.as_ref().unwrap();
+    assert_eq!(run.status, RuleRunStatus::Failed);
+    let session = fx
+        .payments
+        .store()
+        .payment_session(run.payment_session_id.as_ref().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(session.status, PaymentStatus::Failed);
+    assert!(after.paid.is_zero());
     fx.assert_audit_clean().await;
 }

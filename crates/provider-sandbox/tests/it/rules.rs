@@ -15,7 +15,7 @@ use time::macros::datetime;
 
 use crate::support::{Fixture, credits};
 
-fn rule(method: RuleMethod, trigger: RuleTrigger) -> TopupRule {
+pub(crate) fn rule(method: RuleMethod, trigger: RuleTrigger) -> TopupRule {
     TopupRule {
         id: RuleId::parse(RULE_ID_UNSET).unwrap(),
         method,
@@ -35,7 +35,7 @@ fn rule(method: RuleMethod, trigger: RuleTrigger) -> TopupRule {
     }
 }
 
-async fn wallet_with(fx: &Fixture, granted: Decimal, rules: Vec<TopupRule>) -> Wallet {
+pub(crate) async fn wallet_with(fx: &Fixture, granted: Decimal, rules: Vec<TopupRule>) -> Wallet {
     let new = ledger_core::service::NewWallet {
         org_id: fx.org.clone(),
         owner: Owner::User(fx.user.clone()),
@@ -245,7 +245,7 @@ async fn concurrent_settles_below_a_threshold_fire_it_once() {
     fx.assert_audit_clean().await;
 }
 
-async fn saved_method(fx: &Fixture, token: &str) -> PaymentMethodId {
+pub(crate) async fn saved_method(fx: &Fixture, token: &str) -> PaymentMethodId {
     let id = PaymentMethodId::parse(&format!("pm_{}", token.replace('_', ""))).unwrap();
     fx.payments
         .store()
