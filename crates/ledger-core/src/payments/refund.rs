@@ -4,16 +4,14 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::Payments;
-use time::Duration;
-
 use super::credit::refund_credits;
 use crate::error::{LedgerError, ValidationError};
 use crate::id::PaymentSessionId;
-use crate::id::{ReservationId, TransactionId};
-use crate::journal::{Account, EntryKind, JournalBuilder, WalletPool};
+use crate::id::ReservationId;
+use crate::journal::EntryKind;
 use crate::money::{Credits, Money};
 use crate::payment_session::{PaymentSession, PaymentStatus};
-use crate::reservation::{Reservation, ReservationStatus};
+use crate::service::hold::NewHold;
 use crate::wallet::FeeType;
 
 /// What an admin refund did.
@@ -58,45 +56,24 @@ impl Payments {
                 message: format!("the refund needs {credits} credits; {takeable} are available"),
             });
         }
-        let hold = Reservation {
-            id: self.ledger.new_id(ReservationId::from_suffix),
-            org_id: wallet.org_id.clone(),
-            wallet_id: wallet.id.clone(),
-            wallet_owner: wallet.owner.clone(),
-            user_id: None,
-            team_id: None,
-            amount: credits,
-            fee_type: FeeType::Charge,
-            status: ReservationStatus::Held,
-            expires_at: now + Duration::seconds(REFUND_HOLD_SECONDS),
-            settled_amount: None,
-            requested_amount: None,
-            uncollected_amount: None,
-            released_amount: None,
-            end_reason: None,
-            wallet_balance_after: None,
-            metadata: Some(format!("{{\"refund_of\":\"{}\"}}", session.id)),
-            created_at: now,
-            ended_at: None,
-        };
+        let (hold, transaction) = self.ledger.new_hold(
+            &mut wallet,
+            &NewHold {
+                user_id: None,
+                team_id: None,
+                amount: credits,
+                fee_type: FeeType::Charge,
+                ttl_seconds: REFUND_HOLD_SECONDS,
+                metadata: Some(format!("{{\"refund_of\":\"{}\"}}", session.id)),
+                principal: "system",
+            },
+            now,
+        );
         if !credits.is_zero() {
-            let mut journal = JournalBuilder::new(
-                self.ledger.new_id(TransactionId::from_suffix),
-                wallet.org_id.clone(),
-                EntryKind::Reserve,
-                ("reservation", hold.id.as_str()),
-                "system",
-                now,
-            );
-            journal.move_wallet(
-                &mut wallet,
-                WalletPool::Held,
-                credits.value(),
-                Account::HoldsOutstanding,
-            );
+            // Written without evaluating top-up rules: the refund, not a spend, lowers it.
             uow.insert_reservation(&hold).await?;
             uow.update_wallet(&wallet).await?;
-            uow.append_journal(&journal.finish()).await?;
+            uow.append_journal(&transaction).await?;
         }
         uow.commit().await?;
         Ok((hold.id, credits))

@@ -7,7 +7,7 @@ use super::{Ledger, found, retry_on_conflict};
 use crate::cascade::{self, CascadeScope};
 use crate::cost_ticket::{CostTicket, CostTicketStatus};
 use crate::error::{LedgerError, ValidationError};
-use crate::id::{CostTicketId, ReservationId, TransactionId};
+use crate::id::{CostTicketId, ReservationId, TeamId, TransactionId, UserId};
 use crate::journal::{Account, EntryKind, JournalBuilder, JournalTransaction, WalletPool};
 use crate::money::{Credits, Currency};
 use crate::ports::UnitOfWork;
@@ -81,6 +81,18 @@ impl Settlement {
             wallet_balance_after: reservation.wallet_balance_after.unwrap_or_default(),
         }
     }
+}
+
+/// A hold to place on a wallet the caller has locked and checked.
+#[derive(Debug)]
+pub(crate) struct NewHold<'a> {
+    pub(crate) user_id: Option<UserId>,
+    pub(crate) team_id: Option<TeamId>,
+    pub(crate) amount: Credits,
+    pub(crate) fee_type: FeeType,
+    pub(crate) ttl_seconds: i64,
+    pub(crate) metadata: Option<String>,
+    pub(crate) principal: &'a str,
 }
 
 /// What a hold attempt needs to know, shared by reserve and redeem.
@@ -174,47 +186,70 @@ impl Ledger {
             if !covers(&wallet) {
                 continue;
             }
-            let reservation = Reservation {
-                id: self.new_id(ReservationId::from_suffix),
-                org_id: wallet.org_id.clone(),
-                wallet_id: wallet.id.clone(),
-                wallet_owner: wallet.owner.clone(),
-                user_id: attempt.scope.user_id.clone(),
-                team_id: attempt.scope.team_id.clone(),
-                amount: attempt.amount,
-                fee_type: attempt.fee_type,
-                status: ReservationStatus::Held,
-                expires_at: now + Duration::seconds(attempt.ttl_seconds),
-                settled_amount: None,
-                requested_amount: None,
-                uncollected_amount: None,
-                released_amount: None,
-                end_reason: None,
-                wallet_balance_after: None,
-                metadata: attempt.metadata.clone(),
-                created_at: now,
-                ended_at: None,
-            };
-            let mut journal = self.journal(
-                &wallet,
-                EntryKind::Reserve,
-                &reservation,
-                attempt.principal,
+            let (reservation, transaction) = self.new_hold(
+                &mut wallet,
+                &NewHold {
+                    user_id: attempt.scope.user_id.clone(),
+                    team_id: attempt.scope.team_id.clone(),
+                    amount: attempt.amount,
+                    fee_type: attempt.fee_type,
+                    ttl_seconds: attempt.ttl_seconds,
+                    metadata: attempt.metadata.clone(),
+                    principal: attempt.principal,
+                },
                 now,
             );
-            journal.move_wallet(
-                &mut wallet,
-                WalletPool::Held,
-                attempt.amount.value(),
-                Account::HoldsOutstanding,
-            );
             uow.insert_reservation(&reservation).await?;
-            self.write_wallet(uow, &mut wallet, journal.finish())
-                .await?;
+            self.write_wallet(uow, &mut wallet, transaction).await?;
             return Ok(Ok(reservation));
         }
         let (best, _) = cascade::best_available(&ordered, now, attempt.currency, attempt.fee_type);
         Ok(Err(best))
+    }
+
+    /// Builds a held reservation on `wallet` and its `reserve` journal transaction, moving the
+    /// wallet's held credits; the caller stores both (and decides how the wallet is written).
+    pub(crate) fn new_hold(
+        &self,
+        wallet: &mut Wallet,
+        hold: &NewHold<'_>,
+        now: OffsetDateTime,
+    ) -> (Reservation, JournalTransaction) {
+        let reservation = Reservation {
+            id: self.new_id(ReservationId::from_suffix),
+            org_id: wallet.org_id.clone(),
+            wallet_id: wallet.id.clone(),
+            wallet_owner: wallet.owner.clone(),
+            user_id: hold.user_id.clone(),
+            team_id: hold.team_id.clone(),
+            amount: hold.amount,
+            fee_type: hold.fee_type,
+            status: ReservationStatus::Held,
+            expires_at: now + Duration::seconds(hold.ttl_seconds),
+            settled_amount: None,
+            requested_amount: None,
+            uncollected_amount: None,
+            released_amount: None,
+            end_reason: None,
+            wallet_balance_after: None,
+            metadata: hold.metadata.clone(),
+            created_at: now,
+            ended_at: None,
+        };
+        let mut journal = self.journal(
+            wallet,
+            EntryKind::Reserve,
+            &reservation,
+            hold.principal,
+            now,
+        );
+        journal.move_wallet(
+            wallet,
+            WalletPool::Held,
+            hold.amount.value(),
+            Account::HoldsOutstanding,
+        );
+        (reservation, journal.finish())
     }
 
     fn journal(

@@ -8,7 +8,7 @@
 pub(crate) mod admin;
 pub mod audit;
 mod balance;
-mod hold;
+pub(crate) mod hold;
 mod lifecycle;
 pub(crate) mod rules;
 mod sweep;
