@@ -41,7 +41,7 @@ pub fn routes() -> Vec<RouteSpec> {
         post("/v1/gateway/wallets/release", release)
             .idempotent()
             .tag(tag)
-            .summary("Return a reservation's whole hold")
+            .summary("Return a reservation's whole hold (an expired one answers with status expired; a settled one is 409)")
             .roles(roles),
         post("/v1/gateway/wallets/redeem-ticket", redeem_ticket)
             .created()
