@@ -147,6 +147,7 @@ pub fn state(config: &Config, stores: &Stores) -> AppState {
         body_limit_bytes: config.body_limit_bytes,
         idempotency_stale_after: time::Duration::milliseconds(stale_after_ms).min(KEY_RETENTION),
         request_timeout,
+        sweeps: tokio::sync::Mutex::new(()),
     })
 }
 

@@ -43,6 +43,7 @@ pub fn spawn(
 }
 
 async fn sweep(state: &AppState) {
+    let _sweeping = state.sweeps.lock().await;
     match state.ledger.sweep().await {
         Ok(report) if report == ledger_core::service::SweepReport::default() => {}
         Ok(report) => tracing::info!(?report, "swept due work"),

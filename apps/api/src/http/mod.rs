@@ -63,6 +63,10 @@ pub struct AppStateInner {
     pub idempotency_stale_after: time::Duration,
     /// The per-request timeout.
     pub request_timeout: Duration,
+    /// Held by every sweep of background work in this process, so the test clock's advance
+    /// answers only after a worker sweep already in flight (say, mid-way through charging a
+    /// saved method) has finished, and then runs its own.
+    pub sweeps: tokio::sync::Mutex<()>,
 }
 
 impl AppState {

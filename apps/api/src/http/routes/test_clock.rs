@@ -83,6 +83,8 @@ async fn advance(
         .test_clock
         .as_ref()
         .ok_or_else(|| ApiError::not_found("route", "test-clock"))?;
+    // Wait for a worker sweep in flight, so nothing it started is still half-way when we answer.
+    let _sweeping = state.sweeps.lock().await;
     clock.advance(body.seconds);
     let report = state.ledger.sweep().await?;
     let payment_report = crate::worker::sweep_payments(&state).await;
