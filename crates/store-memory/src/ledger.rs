@@ -241,6 +241,7 @@ impl LedgerStore for MemoryStore {
             account_sums,
             unbalanced_transactions: state.unbalanced.clone(),
             open_hold_sums: open_hold_sums.into_iter().collect(),
+            cross_org_references: state.cross_org_references(),
         })
     }
 }

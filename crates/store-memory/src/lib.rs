@@ -22,6 +22,7 @@ mod idempotency;
 mod ledger;
 mod payments;
 mod state;
+mod tenancy_audit;
 mod unit_of_work;
 
 use std::sync::Arc;

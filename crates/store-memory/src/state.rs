@@ -10,7 +10,7 @@ use ledger_core::reservation::Reservation;
 use ledger_core::tenancy::{Organization, Team, User, WalletSettings};
 use ledger_core::wallet::{Owner, Wallet};
 use rust_decimal::Decimal;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use time::OffsetDateTime;
 
 use crate::unit_of_work::Scratch;
@@ -82,7 +82,8 @@ pub(crate) struct State {
     pub(crate) account_sums: FxHashMap<Account, Decimal>,
     /// Transactions whose postings did not sum to zero (kept for the audit to report).
     pub(crate) unbalanced: Vec<(TransactionId, Decimal)>,
-    pub(crate) transaction_ids: FxHashSet<TransactionId>,
+    /// Every committed transaction's organization (the audit's tenancy check reads it).
+    pub(crate) transaction_orgs: FxHashMap<TransactionId, OrgId>,
     /// History lines per wallet.
     pub(crate) wallet_lines: FxHashMap<WalletId, History>,
     pub(crate) settings: FxHashMap<OrgId, WalletSettings>,
@@ -151,11 +152,12 @@ impl State {
         }
     }
 
-    /// Applies the postings of one journal transaction to the account sums (`sum` is their
-    /// total, recorded when not zero).
+    /// Applies the postings of one journal transaction of `org_id` to the account sums (`sum`
+    /// is their total, recorded when not zero).
     pub(crate) fn apply_postings(
         &mut self,
         id: TransactionId,
+        org_id: OrgId,
         postings: impl Iterator<Item = Posting>,
         sum: Decimal,
     ) {
@@ -170,7 +172,7 @@ impl State {
         if !sum.is_zero() {
             self.unbalanced.push((id.clone(), sum));
         }
-        self.transaction_ids.insert(id);
+        self.transaction_orgs.insert(id, org_id);
     }
 
     /// Appends history lines (taken by value: the unit of work hands over its pending lines

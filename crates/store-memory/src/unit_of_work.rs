@@ -32,8 +32,9 @@ enum Undo {
 /// them (postings for the account sums, history lines), not the transactions' own strings.
 #[derive(Debug, Default)]
 struct PendingJournal {
-    /// Each transaction's id, the sum of its postings, and how many of `postings` are its.
-    transactions: Vec<(TransactionId, Decimal, usize)>,
+    /// Each transaction's id and organization, the sum of its postings, and how many of
+    /// `postings` are its.
+    transactions: Vec<(TransactionId, OrgId, Decimal, usize)>,
     postings: Vec<Posting>,
     lines: Vec<WalletLine>,
 }
@@ -207,13 +208,13 @@ impl UnitOfWork for MemoryUnitOfWork {
         Ok(())
     }
 
-    async fn append_journal(&mut self, transaction: &JournalTransaction) -> Result<(), StoreError> {
-        let duplicate = self.state.transaction_ids.contains(&transaction.id)
+    async fn append_journal(&mut self, transaction: JournalTransaction) -> Result<(), StoreError> {
+        let duplicate = self.state.transaction_orgs.contains_key(&transaction.id)
             || self
                 .journal
                 .transactions
                 .iter()
-                .any(|(pending, _, _)| *pending == transaction.id);
+                .any(|(pending, _, _, _)| *pending == transaction.id);
         if duplicate {
             return Err(StoreError::Duplicate(format!(
                 "transaction {}",
@@ -225,15 +226,18 @@ impl UnitOfWork for MemoryUnitOfWork {
             .iter()
             .map(|posting| posting.amount)
             .sum();
+        let JournalTransaction {
+            id,
+            org_id,
+            postings,
+            wallet_lines,
+            ..
+        } = transaction;
         self.journal
             .transactions
-            .push((transaction.id.clone(), sum, transaction.postings.len()));
-        self.journal
-            .postings
-            .extend(transaction.postings.iter().cloned());
-        self.journal
-            .lines
-            .extend(transaction.wallet_lines.iter().cloned());
+            .push((id, org_id, sum, postings.len()));
+        self.journal.postings.extend(postings);
+        self.journal.lines.extend(wallet_lines);
         Ok(())
     }
 
@@ -366,8 +370,8 @@ impl UnitOfWork for MemoryUnitOfWork {
         // Drained, not consumed: the emptied buffers go back to the store for the next unit.
         let Self { state, journal, .. } = &mut *self;
         let mut postings = journal.postings.drain(..);
-        for (id, sum, count) in journal.transactions.drain(..) {
-            state.apply_postings(id, postings.by_ref().take(count), sum);
+        for (id, org_id, sum, count) in journal.transactions.drain(..) {
+            state.apply_postings(id, org_id, postings.by_ref().take(count), sum);
         }
         drop(postings);
         state.append_lines(journal.lines.drain(..));

@@ -82,7 +82,7 @@ async fn seed(database: &Database, count: usize, org: &str) -> Setup {
             Account::AdminAdjustments,
         );
         uow.insert_wallet(&wallet).await.expect("insert wallet");
-        uow.append_journal(&journal.finish()).await.expect("append");
+        uow.append_journal(journal.finish()).await.expect("append");
         users.push(user);
     }
     uow.commit().await.expect("commit");

@@ -112,8 +112,8 @@ impl Payments {
             .evaluate_thresholds(uow.as_mut(), &mut wallet, now)
             .await?;
         uow.update_wallet(&wallet).await?;
-        uow.append_journal(&journal.finish()).await?;
-        for rule_transaction in &rule_transactions {
+        uow.append_journal(journal.finish()).await?;
+        for rule_transaction in rule_transactions {
             uow.append_journal(rule_transaction).await?;
         }
         uow.update_payment_session(&session).await?;

@@ -278,7 +278,7 @@ impl Payments {
         }
         uow.update_wallet(&wallet).await?;
         if !journal.is_empty() {
-            uow.append_journal(&journal.finish()).await?;
+            uow.append_journal(journal.finish()).await?;
         }
         uow.update_payment_session(&session).await?;
         uow.commit().await?;

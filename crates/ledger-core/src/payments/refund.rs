@@ -73,7 +73,7 @@ impl Payments {
             // Written without evaluating top-up rules: the refund, not a spend, lowers it.
             uow.insert_reservation(&hold).await?;
             uow.update_wallet(&wallet).await?;
-            uow.append_journal(&transaction).await?;
+            uow.append_journal(transaction).await?;
         }
         uow.commit().await?;
         Ok((hold.id, credits))

@@ -19,8 +19,8 @@ pub use provider::{
     ProviderEvent, ProviderEventKind, RefundOutcome, SavedMethod, WebhookRequest,
 };
 pub use store::{
-    AuditSnapshot, CostTicketFilter, DueWork, LedgerStore, Page, PageRequest, UnitOfWork,
-    WalletFilter, WalletLineFilter,
+    AuditSnapshot, CostTicketFilter, CrossOrgReference, DueWork, LedgerStore, Page, PageRequest,
+    UnitOfWork, WalletFilter, WalletLineFilter,
 };
 
 #[cfg(any(test, feature = "mock"))]

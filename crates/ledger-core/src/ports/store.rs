@@ -136,6 +136,27 @@ pub struct AuditSnapshot {
     pub unbalanced_transactions: Vec<(TransactionId, Decimal)>,
     /// Per wallet, the sum of the amounts of its held reservations.
     pub open_hold_sums: Vec<(WalletId, Decimal)>,
+    /// Records that touch a wallet or owner of another organization than their own
+    /// (invariant 7, tenancy); empty in a sound ledger.
+    pub cross_org_references: Vec<CrossOrgReference>,
+}
+
+/// A record of one organization that names a wallet (or a wallet that names an owner) of
+/// another organization: a breach of tenancy the audit reports.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CrossOrgReference {
+    /// What the record is: `transaction` (its history lines name the wallet), `reservation`,
+    /// `payment_session`, or `wallet_owner` (a wallet whose user or team owner belongs to
+    /// another organization; an `organization` owner must be the wallet's own).
+    pub kind: String,
+    /// The record's id.
+    pub id: String,
+    /// The record's organization.
+    pub org_id: String,
+    /// The wallet (or owner) it names.
+    pub other_id: String,
+    /// That wallet's (or owner's) organization.
+    pub other_org_id: String,
 }
 
 /// Durable storage of the ledger.
@@ -259,7 +280,7 @@ pub trait UnitOfWork: Send {
     ///
     /// # Errors
     /// `StoreError::Duplicate` when the transaction id exists.
-    async fn append_journal(&mut self, transaction: &JournalTransaction) -> Result<(), StoreError>;
+    async fn append_journal(&mut self, transaction: JournalTransaction) -> Result<(), StoreError>;
 
     /// Reads a reservation and locks it until the unit ends.
     ///

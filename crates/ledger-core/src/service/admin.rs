@@ -140,7 +140,7 @@ impl Ledger {
         let mut uow = self.store.begin().await?;
         uow.insert_wallet(&wallet).await?;
         if !journal.is_empty() {
-            uow.append_journal(&journal.finish()).await?;
+            uow.append_journal(journal.finish()).await?;
         }
         uow.commit().await?;
         Ok(wallet)
@@ -378,8 +378,8 @@ impl Ledger {
             .await?;
         uow.update_wallet(&from).await?;
         uow.update_wallet(&to).await?;
-        uow.append_journal(&transaction).await?;
-        for rule_transaction in &rule_transactions {
+        uow.append_journal(transaction).await?;
+        for rule_transaction in rule_transactions {
             uow.append_journal(rule_transaction).await?;
         }
         uow.commit().await?;

@@ -13,7 +13,7 @@ use crate::ports::AuditSnapshot;
 /// One broken invariant, with the ids that show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Breach {
-    /// Which invariant (`conservation`, `projection`, `non_negativity`, `holds`).
+    /// Which invariant (`conservation`, `projection`, `non_negativity`, `holds`, `tenancy`).
     pub invariant: &'static str,
     /// The wallet, transaction or account at fault.
     pub subject: String,
@@ -41,7 +41,8 @@ impl AuditReport {
 
 impl Ledger {
     /// Recomputes every wallet's balances from the journal and checks conservation,
-    /// projection, non-negativity and holds.
+    /// projection, non-negativity, holds and tenancy (no record of one organization names a
+    /// wallet or owner of another).
     ///
     /// # Errors
     /// Store failures.
@@ -133,6 +134,16 @@ pub fn check(snapshot: &AuditSnapshot) -> AuditReport {
                 ),
             });
         }
+    }
+    for reference in &snapshot.cross_org_references {
+        breaches.push(Breach {
+            invariant: "tenancy",
+            subject: reference.id.clone(),
+            detail: format!(
+                "{} of organization {} names {} of organization {}",
+                reference.kind, reference.org_id, reference.other_id, reference.other_org_id
+            ),
+        });
     }
     AuditReport {
         wallets_checked: snapshot.wallets.len(),

@@ -282,8 +282,8 @@ impl Ledger {
             .evaluate_thresholds(uow, wallet, transaction.created_at)
             .await?;
         uow.update_wallet(wallet).await?;
-        uow.append_journal(&transaction).await?;
-        for rule_transaction in &rule_transactions {
+        uow.append_journal(transaction).await?;
+        for rule_transaction in rule_transactions {
             uow.append_journal(rule_transaction).await?;
         }
         Ok(())

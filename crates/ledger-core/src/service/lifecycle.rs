@@ -141,7 +141,7 @@ impl Ledger {
         wallet.updated_at = now;
         uow.update_wallet(&wallet).await?;
         if !journal.is_empty() {
-            uow.append_journal(&journal.finish()).await?;
+            uow.append_journal(journal.finish()).await?;
         }
         uow.commit().await?;
         Ok(Some(wallet))

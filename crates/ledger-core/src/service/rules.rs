@@ -235,7 +235,7 @@ impl Ledger {
         );
         wallet.updated_at = now;
         uow.update_wallet(&wallet).await?;
-        for transaction in &transactions {
+        for transaction in transactions {
             uow.append_journal(transaction).await?;
         }
         uow.commit().await?;

@@ -353,7 +353,7 @@ impl UnitOfWork for FaultyUnit {
     async fn update_wallet(&mut self, wallet: &Wallet) -> Result<(), StoreError> {
         self.inner.update_wallet(wallet).await
     }
-    async fn append_journal(&mut self, transaction: &JournalTransaction) -> Result<(), StoreError> {
+    async fn append_journal(&mut self, transaction: JournalTransaction) -> Result<(), StoreError> {
         if self.fault == Some(Fault::AppendJournal) {
             return Err(unavailable());
         }

@@ -22,6 +22,8 @@ mod payment_rows;
 mod payments;
 #[path = "../sql/rows.rs"]
 mod rows;
+#[path = "../sql/tenancy_audit.rs"]
+mod tenancy_audit;
 #[path = "../sql/unit_of_work.rs"]
 mod unit_of_work;
 
@@ -175,6 +177,7 @@ impl PgStore {
             let total: Decimal = row.try_get("total").map_err(fail("decode hold sum"))?;
             open_hold_sums.push((crate::codec::parse(&id, "wallet id")?, total.normalize()));
         }
+        let cross_org_references = tenancy_audit::cross_org_references(&mut tx).await?;
         tx.commit().await.map_err(fail("end the audit snapshot"))?;
         Ok(AuditSnapshot {
             wallets,
@@ -183,6 +186,7 @@ impl PgStore {
                 .map(|(code, total)| (code, total.normalize()))
                 .collect(),
             unbalanced_transactions,
+            cross_org_references,
             open_hold_sums,
         })
     }

@@ -138,7 +138,7 @@ impl UnitOfWork for SqlUnitOfWork {
         Ok(())
     }
 
-    async fn append_journal(&mut self, transaction: &JournalTransaction) -> Result<(), StoreError> {
+    async fn append_journal(&mut self, transaction: JournalTransaction) -> Result<(), StoreError> {
         sqlx::query(
             r#"
             INSERT INTO journal_transaction

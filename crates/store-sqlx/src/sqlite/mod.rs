@@ -22,6 +22,8 @@ mod payment_rows;
 mod payments;
 #[path = "../sql/rows.rs"]
 mod rows;
+#[path = "../sql/tenancy_audit.rs"]
+mod tenancy_audit;
 #[path = "../sql/unit_of_work.rs"]
 mod unit_of_work;
 
@@ -181,6 +183,7 @@ impl SqliteStore {
                 .entry(crate::codec::parse(&wallet_id, "wallet id")?)
                 .or_default() += amount;
         }
+        let cross_org_references = tenancy_audit::cross_org_references(&mut tx).await?;
         tx.commit().await.map_err(fail("end the audit snapshot"))?;
         Ok(AuditSnapshot {
             wallets,
@@ -189,6 +192,7 @@ impl SqliteStore {
                 .map(|(code, total)| (code, total.normalize()))
                 .collect(),
             unbalanced_transactions,
+            cross_org_references,
             open_hold_sums: open_hold_sums
                 .into_iter()
                 .map(|(id, total)| (id, total.normalize()))

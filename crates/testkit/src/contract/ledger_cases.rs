@@ -119,7 +119,7 @@ pub async fn a_dropped_unit_of_work_writes_nothing(h: &Harness) {
         .expect("exists");
     locked.paid = credits(1);
     uow.update_wallet(&locked).await.expect("update");
-    uow.append_journal(&transaction(h, "txn_dropped", Decimal::ONE, -Decimal::ONE))
+    uow.append_journal(transaction(h, "txn_dropped", Decimal::ONE, -Decimal::ONE))
         .await
         .expect("append");
     drop(uow);
@@ -143,7 +143,7 @@ pub async fn a_dropped_unit_of_work_writes_nothing(h: &Harness) {
     uow.insert_wallet(&wallet)
         .await
         .expect("the id is free again");
-    uow.append_journal(&transaction(h, "txn_dropped", Decimal::ONE, -Decimal::ONE))
+    uow.append_journal(transaction(h, "txn_dropped", Decimal::ONE, -Decimal::ONE))
         .await
         .expect("the transaction id is free again");
 }
@@ -279,14 +279,14 @@ pub async fn cost_ticket_round_trips_and_updates(h: &Harness) {
 /// A journal transaction id is used once.
 pub async fn appending_a_transaction_twice_is_a_duplicate(h: &Harness) {
     let mut uow = h.store.ledger.begin().await.expect("begin");
-    uow.append_journal(&transaction(h, "txn_once", Decimal::ONE, -Decimal::ONE))
+    uow.append_journal(transaction(h, "txn_once", Decimal::ONE, -Decimal::ONE))
         .await
         .expect("append");
     uow.commit().await.expect("commit");
 
     let mut uow = h.store.ledger.begin().await.expect("begin");
     let outcome = uow
-        .append_journal(&transaction(h, "txn_once", Decimal::TWO, -Decimal::TWO))
+        .append_journal(transaction(h, "txn_once", Decimal::TWO, -Decimal::TWO))
         .await;
 
     assert!(
@@ -618,7 +618,7 @@ pub async fn audit_reports_projection_and_hold_breaches_with_ids(h: &Harness) {
 /// The audit names a transaction whose postings do not sum to zero.
 pub async fn audit_reports_an_unbalanced_transaction(h: &Harness) {
     let mut uow = h.store.ledger.begin().await.expect("begin");
-    uow.append_journal(&transaction(h, "txn_bad", Decimal::TWO, -Decimal::ONE))
+    uow.append_journal(transaction(h, "txn_bad", Decimal::TWO, -Decimal::ONE))
         .await
         .expect("append");
     uow.commit().await.expect("commit");

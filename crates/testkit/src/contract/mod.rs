@@ -16,6 +16,7 @@ mod ledger_cases;
 mod ledger_list_cases;
 mod payment_cases;
 mod payment_list_cases;
+mod tenancy_audit_cases;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -33,6 +34,7 @@ pub mod cases {
     pub use super::ledger_list_cases::*;
     pub use super::payment_cases::*;
     pub use super::payment_list_cases::*;
+    pub use super::tenancy_audit_cases::*;
 }
 
 /// What runs after a case: closes pools, drops the test database.
@@ -144,6 +146,7 @@ macro_rules! storage_contract {
             sweep_expires_holds_tickets_and_wallets_and_activates_pending_ones,
             audit_reports_projection_and_hold_breaches_with_ids,
             audit_reports_an_unbalanced_transaction,
+            audit_reports_records_that_cross_organizations,
             unit_wallet_settings_read_what_the_directory_stored,
             held_reservations_lists_only_open_holds_of_the_wallet,
             cascade_wallets_answer_only_the_owners_wallets_in_org_and_currency,
