@@ -163,6 +163,52 @@ impl PaypalProvider {
         })
     }
 
+    /// Creates (or, within `PayPal-Request-Id`'s 6 hours, replays) the order of a
+    /// merchant-initiated charge of a vaulted method.
+    async fn create_merchant_order(
+        &self,
+        method_token: &str,
+        amount: Money,
+        idempotency_key: &str,
+    ) -> Result<Order, ProviderError> {
+        let body = OrderRequest {
+            intent: "CAPTURE",
+            purchase_units: vec![PurchaseUnitRequest {
+                reference_id: idempotency_key.to_owned(),
+                custom_id: idempotency_key.to_owned(),
+                description: None,
+                amount: convert::amount_to_wire(amount),
+            }],
+            payment_source: PaymentSourceRequest {
+                paypal: PaypalSourceRequest {
+                    vault_id: Some(method_token.to_owned()),
+                    stored_credential: Some(StoredCredential {
+                        payment_initiator: "MERCHANT",
+                        usage: "SUBSEQUENT",
+                        usage_pattern: self.vault_usage_pattern.clone(),
+                    }),
+                    ..PaypalSourceRequest::default()
+                },
+            },
+        };
+        let response = self
+            .client
+            .call(&Call::post(
+                api::ORDERS_PATH.to_owned(),
+                to_json(&body)?,
+                Some(idempotency_key),
+            ))
+            .await?;
+        if !matches!(response.status, 200 | 201) {
+            return Err(classify_merchant_initiated(ApiError::parse(
+                response.status,
+                &response.body,
+                response.debug_id,
+            )));
+        }
+        serde_json::from_slice(&response.body).map_err(|error| unexpected_body("order", &error))
+    }
+
     async fn fetch_order(&self, order_id: &str) -> Result<Order, ProviderError> {
         let response = self
             .client
@@ -451,49 +497,22 @@ impl PaymentProvider for PaypalProvider {
         Ok(convert::saved_method(&order))
     }
 
-    async fn charge_saved_method(
+    async fn charge_saved_method<'a>(
         &self,
         method_token: &str,
         amount: Money,
         idempotency_key: &str,
+        order_id: Option<&'a str>,
     ) -> Result<MerchantCharge, ProviderError> {
-        let body = OrderRequest {
-            intent: "CAPTURE",
-            purchase_units: vec![PurchaseUnitRequest {
-                reference_id: idempotency_key.to_owned(),
-                custom_id: idempotency_key.to_owned(),
-                description: None,
-                amount: convert::amount_to_wire(amount),
-            }],
-            payment_source: PaymentSourceRequest {
-                paypal: PaypalSourceRequest {
-                    vault_id: Some(method_token.to_owned()),
-                    stored_credential: Some(StoredCredential {
-                        payment_initiator: "MERCHANT",
-                        usage: "SUBSEQUENT",
-                        usage_pattern: self.vault_usage_pattern.clone(),
-                    }),
-                    ..PaypalSourceRequest::default()
-                },
-            },
+        // The order an earlier attempt reported: read it rather than replaying the create,
+        // whose `PayPal-Request-Id` PayPal keeps only 6 hours.
+        let order = match order_id {
+            Some(order_id) => self.fetch_order(order_id).await?,
+            None => {
+                self.create_merchant_order(method_token, amount, idempotency_key)
+                    .await?
+            }
         };
-        let response = self
-            .client
-            .call(&Call::post(
-                api::ORDERS_PATH.to_owned(),
-                to_json(&body)?,
-                Some(idempotency_key),
-            ))
-            .await?;
-        if !matches!(response.status, 200 | 201) {
-            return Err(classify_merchant_initiated(ApiError::parse(
-                response.status,
-                &response.body,
-                response.debug_id,
-            )));
-        }
-        let order: Order = serde_json::from_slice(&response.body)
-            .map_err(|error| unexpected_body("order", &error))?;
         // providers.md 6.5: usually COMPLETED at create; otherwise capture it ourselves.
         let outcome = match order.status.as_str() {
             "COMPLETED" => convert::captured_order_outcome(&order)?,

@@ -17,17 +17,21 @@
 //! ```
 //!
 //! Revolut has no idempotency for creating an order, so creates are never retried after the
-//! request may have left; the order itself is the idempotency unit of a charge.
+//! request may have left; the order itself is the idempotency unit of a charge. For a
+//! merchant-initiated charge the order is created by `prepare_saved_method_charge` and its id
+//! stored by the core before `charge_saved_method` pays it (see `merchant.rs`), so a repeat
+//! from another process or after a restart pays the same order.
 
 mod client;
 mod convert;
 mod error;
+mod merchant;
 pub mod webhook;
 mod wire;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -42,10 +46,7 @@ use time::OffsetDateTime;
 
 use crate::client::{Response, RevolutClient, Safety};
 use crate::error::{ApiError, unexpected_body};
-use crate::wire::{
-    CustomerRef, MerchantOrderData, Order, OrderRequest, PayRequest, PaymentRetrieval,
-    RefundRequest, SavedPaymentMethodRef, WebhookEvent, api,
-};
+use crate::wire::{MerchantOrderData, Order, OrderRequest, RefundRequest, WebhookEvent, api};
 
 pub use crate::error::ConfigError;
 
@@ -133,9 +134,6 @@ pub struct RevolutProvider {
     signing_secrets: Vec<Secret>,
     tolerance: Duration,
     clock: Arc<dyn Clock>,
-    /// Merchant-initiated charge key → its order, so a repeated call in this process pays the
-    /// same order instead of creating another.
-    charge_orders: Mutex<HashMap<String, String>>,
 }
 
 impl RevolutProvider {
@@ -177,7 +175,6 @@ impl RevolutProvider {
             signing_secrets: config.webhook_signing_secrets,
             tolerance: Duration::from_millis(config.webhook_tolerance_ms),
             clock,
-            charge_orders: Mutex::new(HashMap::new()),
         })
     }
 
@@ -203,106 +200,6 @@ impl RevolutProvider {
             .await?;
         order_from(response, "order")
     }
-
-    fn remembered_order(&self, key: &str) -> Option<String> {
-        self.charge_orders
-            .lock()
-            .ok()
-            .and_then(|orders| orders.get(key).cloned())
-    }
-
-    fn remember_order(&self, key: &str, order_id: &str) {
-        if let Ok(mut orders) = self.charge_orders.lock() {
-            orders.insert(key.to_owned(), order_id.to_owned());
-        }
-    }
-
-    /// Pays `order` with the saved method, unless an earlier call already did.
-    async fn pay_saved(
-        &self,
-        order: &Order,
-        method_type: &str,
-        method_id: &str,
-    ) -> Result<CaptureOutcome, ProviderError> {
-        if order.state != "pending"
-            || order
-                .payments
-                .iter()
-                .any(|payment| !is_failed(&payment.state))
-        {
-            return convert::capture_outcome(order)?.map_or_else(
-                || {
-                    Ok(CaptureOutcome::Pending {
-                        capture_id: order.id.clone(),
-                    })
-                },
-                Ok,
-            );
-        }
-        let body = PayRequest {
-            saved_payment_method: SavedPaymentMethodRef {
-                method_type: method_type.to_owned(),
-                id: method_id.to_owned(),
-                initiator: "merchant",
-            },
-        };
-        let path = format!(
-            "{}/{}/payments",
-            api::ORDERS_PATH,
-            order_segment(&order.id)?
-        );
-        // An order accepts no second successful payment, so repeating this is safe.
-        let response = self
-            .client
-            .call(
-                Method::POST,
-                &path,
-                Some(to_json(&body)?),
-                None,
-                Safety::Idempotent,
-            )
-            .await?;
-        if response.status != 200 && response.status != 201 {
-            let error = ApiError::parse(response.status, &response.body);
-            return Err(match error.status {
-                // A deleted, foreign or customer-only method (exact codes UNCONFIRMED).
-                404 | 422 => ProviderError::SavedMethodRevoked {
-                    code: if error.code.is_empty() {
-                        format!("HTTP_{}", error.status)
-                    } else {
-                        error.code
-                    },
-                },
-                _ => error.into_provider_error(),
-            });
-        }
-        let payment: PaymentRetrieval = serde_json::from_slice(&response.body)
-            .map_err(|error| unexpected_body("payment", &error))?;
-        if payment.authentication_challenge.is_some() {
-            return Err(ProviderError::NeedsCustomer {
-                code: "authentication_challenge".to_owned(),
-            });
-        }
-        if matches!(
-            payment.state.as_str(),
-            "declined" | "soft_declined" | "failed"
-        ) {
-            return Err(convert::classify_decline(
-                &payment.state,
-                payment.decline_reason.as_deref(),
-            ));
-        }
-        let order = self.fetch_order(&order.id).await?;
-        Ok(
-            convert::capture_outcome(&order)?.unwrap_or(CaptureOutcome::Pending {
-                capture_id: order.id.clone(),
-            }),
-        )
-    }
-}
-
-fn is_failed(state: &str) -> bool {
-    matches!(state, "declined" | "soft_declined" | "failed" | "cancelled")
 }
 
 fn order_segment(id: &str) -> Result<&str, ProviderError> {
@@ -472,41 +369,26 @@ impl PaymentProvider for RevolutProvider {
         Ok(convert::saved_method(&order))
     }
 
-    async fn charge_saved_method(
+    async fn prepare_saved_method_charge(
         &self,
         method_token: &str,
         amount: Money,
         idempotency_key: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        self.create_charge_order(method_token, amount, idempotency_key)
+            .await
+            .map(Some)
+    }
+
+    async fn charge_saved_method<'a>(
+        &self,
+        method_token: &str,
+        amount: Money,
+        idempotency_key: &str,
+        order_id: Option<&'a str>,
     ) -> Result<MerchantCharge, ProviderError> {
-        let (customer_id, method_type, method_id) = convert::parse_method_token(method_token)?;
-        let order = match self.remembered_order(idempotency_key) {
-            Some(order_id) => self.fetch_order(&order_id).await?,
-            None => {
-                let body = OrderRequest {
-                    amount: convert::to_minor_units(amount)?,
-                    currency: amount.currency().code().to_owned(),
-                    description: None,
-                    capture_mode: "automatic",
-                    merchant_order_data: MerchantOrderData {
-                        reference: Some(idempotency_key.to_owned()),
-                    },
-                    metadata: BTreeMap::from([("session_id", idempotency_key.to_owned())]),
-                    redirect_url: None,
-                    customer: Some(CustomerRef {
-                        id: Some(customer_id.to_owned()),
-                    }),
-                };
-                let order = self.create_order(&body).await?;
-                self.remember_order(idempotency_key, &order.id);
-                order
-            }
-        };
-        let outcome = self.pay_saved(&order, method_type, method_id).await?;
-        tracing::info!(order.id = %order.id, "revolut merchant-initiated charge sent");
-        Ok(MerchantCharge {
-            order_id: order.id,
-            outcome,
-        })
+        self.charge_order(method_token, amount, idempotency_key, order_id)
+            .await
     }
 
     async fn delete_saved_method(&self, method_token: &str) -> Result<(), ProviderError> {

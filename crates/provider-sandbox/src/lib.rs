@@ -234,11 +234,14 @@ impl PaymentProvider for SandboxProvider {
         )
     }
 
-    async fn charge_saved_method(
+    /// The sandbox's charge order is named by the key (`SBXMIT-{key}`), so it needs no
+    /// prepared order and ignores `order_id`: a repeat answers the same charge.
+    async fn charge_saved_method<'a>(
         &self,
         method_token: &str,
         amount: Money,
         idempotency_key: &str,
+        _order_id: Option<&'a str>,
     ) -> Result<MerchantCharge, ProviderError> {
         // A token containing `decline` simulates a declined card, for demos of failed top-ups.
         if method_token.contains("decline") {

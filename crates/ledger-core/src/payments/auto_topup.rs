@@ -6,7 +6,7 @@ use crate::error::{LedgerError, ProviderError};
 use crate::id::PaymentSessionId;
 use crate::money::{Credits, Money};
 use crate::payment_session::{PaymentSession, PaymentStatus};
-use crate::ports::{CaptureOutcome, PageRequest, PaymentSessionFilter};
+use crate::ports::{CaptureOutcome, PageRequest, PaymentProvider, PaymentSessionFilter};
 use crate::service::AUTO_TOPUP_SURFACE;
 use crate::service::rules::month_key;
 use crate::topup_rule::{
@@ -104,10 +104,24 @@ impl Payments {
         };
         let money = Money::try_new(elected.amount, elected.currency)
             .map_err(|error| LedgerError::conflict("session_amount_invalid", error.to_string()))?;
-        match provider
-            .charge_saved_method(&method.provider_token, money, elected.id.as_str())
-            .await
+        let charged = match self
+            .prepare_order(provider.as_ref(), &method.provider_token, money, &elected)
+            .await?
         {
+            PreparedOrder::Ready(order_id) => {
+                provider
+                    .charge_saved_method(
+                        &method.provider_token,
+                        money,
+                        elected.id.as_str(),
+                        order_id.as_deref(),
+                    )
+                    .await
+            }
+            PreparedOrder::Failed(error) => Err(error),
+            PreparedOrder::Superseded => return self.session(&elected.id).await,
+        };
+        match charged {
             Ok(charge) => {
                 self.set_order(&elected.id, &charge.order_id).await?;
                 match charge.outcome {
@@ -147,8 +161,9 @@ impl Payments {
                 self.fail_auto_topup_then(&elected.id, &code, &message, AfterFailure::Pause)
                     .await
             }
-            // Unknown outcome: stays `capturing`; the reconciler charges again with the same
-            // idempotency key, which the provider answers with the first charge.
+            // Unknown outcome: stays `capturing`. The reconciler asks about the stored order,
+            // or charges again with the same idempotency key (and the same order), which the
+            // provider answers with the first charge.
             Err(ProviderError::Timeout | ProviderError::Unavailable(_)) => {
                 self.session(&elected.id).await
             }
@@ -159,8 +174,55 @@ impl Payments {
         }
     }
 
+    /// The order the elected charger pays: the one stored on the session, or one the provider
+    /// prepares now and that is stored before any payment call (Revolut has no idempotency
+    /// for creating orders, so the stored id is what keeps a repeat from any process, after
+    /// a timeout or a restart, on the same order).
+    async fn prepare_order(
+        &self,
+        provider: &dyn PaymentProvider,
+        method_token: &str,
+        money: Money,
+        elected: &PaymentSession,
+    ) -> Result<PreparedOrder, LedgerError> {
+        if let Some(order_id) = &elected.provider_order_id {
+            return Ok(PreparedOrder::Ready(Some(order_id.clone())));
+        }
+        let prepared = match provider
+            .prepare_saved_method_charge(method_token, money, elected.id.as_str())
+            .await
+        {
+            Ok(Some(prepared)) => prepared,
+            Ok(None) => return Ok(PreparedOrder::Ready(None)),
+            Err(error) => return Ok(PreparedOrder::Failed(error)),
+        };
+        // Compare-and-set: only while this charger still holds the session, and never over an
+        // order stored meanwhile (a slow charger whose session the reconciler handed to
+        // another one). The order prepared here is then left unpaid, which moves no money.
+        let (stored, _) = self
+            .update_session(&elected.id, |session, now| {
+                if session.status != PaymentStatus::Capturing || session.provider_order_id.is_some()
+                {
+                    return Ok(false);
+                }
+                session.provider_order_id = Some(prepared.clone());
+                session.updated_at = now;
+                Ok(true)
+            })
+            .await?;
+        Ok(match (stored.status, stored.provider_order_id) {
+            (PaymentStatus::Capturing, Some(order_id)) => PreparedOrder::Ready(Some(order_id)),
+            _ => PreparedOrder::Superseded,
+        })
+    }
+
+    /// Records the order a charge reported, when the session does not hold it yet (providers
+    /// that need no prepared order report it only now).
     async fn set_order(&self, id: &PaymentSessionId, order_id: &str) -> Result<(), LedgerError> {
         self.update_session(id, |session, _| {
+            if session.provider_order_id.as_deref() == Some(order_id) {
+                return Ok(false);
+            }
             session.provider_order_id = Some(order_id.to_owned());
             Ok(true)
         })
@@ -260,6 +322,17 @@ impl Payments {
         uow.commit().await?;
         Ok(session)
     }
+}
+
+/// The order an elected charger pays, as [`Payments::prepare_order`] found it.
+#[derive(Debug)]
+enum PreparedOrder {
+    /// Charge now: with the stored order, or with none for a provider that needs none.
+    Ready(Option<String>),
+    /// Preparing failed before any money moved; handled as the charge's error.
+    Failed(ProviderError),
+    /// The session is no longer this charger's to charge (another process moved it on).
+    Superseded,
 }
 
 /// What a failed paid top-up does to its rule besides failing the session.

@@ -115,14 +115,8 @@ impl Payments {
         let session = self.session(id).await?;
         if session.surface == crate::service::AUTO_TOPUP_SURFACE
             && session.status == PaymentStatus::Capturing
-            && session.provider_order_id.is_none()
         {
-            // The charge's outcome never came back: charge again with the same idempotency
-            // key, which the provider answers with the first charge if there was one.
-            self.move_if(id, &[PaymentStatus::Capturing], PaymentStatus::Created)
-                .await?;
-            let session = self.session(id).await?;
-            return self.charge_auto_topup(&session).await;
+            return self.reconcile_auto_topup(&session).await;
         }
         let order_id = session.provider_order_id.clone().unwrap_or_default();
         match session.status {
@@ -156,6 +150,36 @@ impl Payments {
             | PaymentStatus::Refunded
             | PaymentStatus::Expired => Ok(session),
         }
+    }
+
+    /// Resumes a rule's paid top-up whose charge never reported back.
+    ///
+    /// Without an order the charge is repeated with the same idempotency key, which the
+    /// provider answers with the first charge if there was one. With an order (prepared and
+    /// stored before the payment call, or reported by an earlier attempt) the order says what
+    /// happened: paid or paying is followed, and an order still unpaid is charged again as
+    /// that same order. Never a new one: for Revolut a new order would be a second charge.
+    async fn reconcile_auto_topup(
+        &self,
+        session: &crate::payment_session::PaymentSession,
+    ) -> Result<crate::payment_session::PaymentSession, LedgerError> {
+        if let Some(order_id) = &session.provider_order_id {
+            let provider = self.provider(&session.provider)?;
+            match provider.order_state(order_id).await? {
+                OrderState::Created | OrderState::Approved => {}
+                OrderState::Captured(_) | OrderState::Canceled | OrderState::Failed { .. } => {
+                    return self.follow_order(session, order_id).await;
+                }
+            }
+        }
+        self.move_if(
+            &session.id,
+            &[PaymentStatus::Capturing],
+            PaymentStatus::Created,
+        )
+        .await?;
+        let session = self.session(&session.id).await?;
+        self.charge_auto_topup(&session).await
     }
 
     /// The buyer canceled at the provider (returned through the cancel URL).

@@ -246,25 +246,60 @@ pub trait PaymentProvider: Send + Sync + std::fmt::Debug {
         Ok(None)
     }
 
+    /// Creates the provider's order for a merchant-initiated charge without paying it, for
+    /// providers whose order create has no idempotency key (Revolut, providers.md 2: "de-dup on
+    /// our side, e.g. by storing the returned id"). The core stores the answered order id on
+    /// the payment session *before* it calls [`PaymentProvider::charge_saved_method`], so a
+    /// repeat from any process, after a timeout or a restart, pays that same order and never
+    /// creates a second one.
+    ///
+    /// `Ok(None)`, the default, means the provider needs no prepared order because
+    /// `charge_saved_method`'s idempotency key alone makes a repeat safe (PayPal's
+    /// `PayPal-Request-Id`, the sandbox).
+    ///
+    /// # Errors
+    /// - `Timeout`/`Unavailable`: unknown whether an order was created. An unpaid order left
+    ///   behind moves no money, so the caller may prepare again.
+    /// - `SavedMethodRevoked { code }`, `NeedsCustomer { code }`, `Declined { code }`: as for
+    ///   `charge_saved_method`, when the provider refuses the order for the method.
+    /// - `Protocol`: refused for another reason (a malformed token, an unexpected answer).
+    async fn prepare_saved_method_charge(
+        &self,
+        method_token: &str,
+        amount: Money,
+        idempotency_key: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        let _ = (method_token, amount, idempotency_key);
+        Ok(None)
+    }
+
     /// Charges a saved method without the buyer (a merchant-initiated transaction).
     ///
     /// `idempotency_key` is our id of this charge attempt (the auto top-up's payment session):
     /// it travels as the provider's reference (`custom_id`, `merchant_order_data.reference`) and
     /// as its idempotency key, so calling again with the same key never charges twice.
     ///
+    /// `order_id` is the order this charge already has at the provider: the one
+    /// [`PaymentProvider::prepare_saved_method_charge`] answered, or one an earlier attempt
+    /// reported, as stored on the session. When it is given the adapter MUST charge that order
+    /// and MUST NOT create another; paying an order that is already paid answers its payment.
+    ///
     /// # Errors
     /// - `Declined { code }`: the funding was refused; a later retry may succeed.
     /// - `SavedMethodRevoked { code }`: the method is dead; stop using it.
     /// - `NeedsCustomer { code }`: the buyer must act; no automatic retry.
-    /// - `Timeout`/`Unavailable`: unknown outcome; call again with the same key.
+    /// - `Timeout`/`Unavailable`: unknown outcome; call again with the same key and order.
+    /// - `Protocol`: refused, for example `order_id` is not an order of this charge, or a
+    ///   provider that needs a prepared order got none.
     /// - `Unsupported`: the provider cannot charge saved methods.
-    async fn charge_saved_method(
+    async fn charge_saved_method<'a>(
         &self,
         method_token: &str,
         amount: Money,
         idempotency_key: &str,
+        order_id: Option<&'a str>,
     ) -> Result<MerchantCharge, ProviderError> {
-        let _ = (method_token, amount, idempotency_key);
+        let _ = (method_token, amount, idempotency_key, order_id);
         Err(ProviderError::Unsupported(self.name().to_owned()))
     }
 

@@ -5,6 +5,7 @@
     reason = "helpers outside #[test] functions unwrap as the tests do: a failed unwrap is a failed test"
 )]
 
+mod auto_topup_orders;
 mod concurrency;
 mod failures;
 mod invariants;

@@ -20,11 +20,11 @@ async fn a_checkout_saves_the_wallet_and_a_merchant_charge_uses_it() {
     };
     let method = provider.saved_method(&order_id).await.unwrap().unwrap();
     let charge = provider
-        .charge_saved_method(&token, eur(dec!(20)), "ps_auto_1")
+        .charge_saved_method(&token, eur(dec!(20)), "ps_auto_1", None)
         .await
         .unwrap();
     let repeat = provider
-        .charge_saved_method(&token, eur(dec!(20)), "ps_auto_1")
+        .charge_saved_method(&token, eur(dec!(20)), "ps_auto_1", None)
         .await
         .unwrap();
 
@@ -101,7 +101,7 @@ async fn a_merchant_charge_that_needs_a_capture_call_is_captured() {
     let token = fake.create_vault_token("payer@example.com");
 
     let charge = provider
-        .charge_saved_method(&token, eur(dec!(20)), "ps_auto_1")
+        .charge_saved_method(&token, eur(dec!(20)), "ps_auto_1", None)
         .await
         .unwrap();
 
@@ -125,14 +125,14 @@ async fn merchant_charge_declines_and_pending_are_reported() {
     fake.script_capture(CaptureScript::Issue("PAYER_ACTION_REQUIRED".into()));
 
     let declined = provider
-        .charge_saved_method(&token, eur(dec!(20)), "a1")
+        .charge_saved_method(&token, eur(dec!(20)), "a1", None)
         .await;
     let pending = provider
-        .charge_saved_method(&token, eur(dec!(20)), "a2")
+        .charge_saved_method(&token, eur(dec!(20)), "a2", None)
         .await
         .unwrap();
     let needs_customer = provider
-        .charge_saved_method(&token, eur(dec!(20)), "a3")
+        .charge_saved_method(&token, eur(dec!(20)), "a3", None)
         .await;
 
     assert!(
@@ -154,12 +154,43 @@ async fn a_deleted_method_is_gone_and_charging_it_says_revoked() {
     provider.delete_saved_method(&token).await.unwrap();
     provider.delete_saved_method(&token).await.unwrap();
     let result = provider
-        .charge_saved_method(&token, eur(dec!(20)), "a1")
+        .charge_saved_method(&token, eur(dec!(20)), "a1", None)
         .await;
 
     assert!(!fake.vault_token_active(&token));
     assert!(
         matches!(result, Err(ProviderError::SavedMethodRevoked { .. })),
         "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn paypal_needs_no_prepared_order_and_a_charge_with_a_stored_order_reads_it() {
+    let (fake, provider) = setup().await;
+    let token = fake.create_vault_token("payer@example.com");
+
+    let prepared = provider
+        .prepare_saved_method_charge(&token, eur(dec!(20)), "ps_auto_1")
+        .await
+        .unwrap();
+    let charge = provider
+        .charge_saved_method(&token, eur(dec!(20)), "ps_auto_1", None)
+        .await
+        .unwrap();
+    let creates_before = fake.count("POST", "/v2/checkout/orders");
+    let again = provider
+        .charge_saved_method(&token, eur(dec!(20)), "ps_auto_1", Some(&charge.order_id))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        prepared, None,
+        "PayPal-Request-Id makes the create idempotent"
+    );
+    assert_eq!(again, charge, "the stored order answers the first charge");
+    assert_eq!(
+        fake.count("POST", "/v2/checkout/orders"),
+        creates_before,
+        "nothing created or captured again"
     );
 }

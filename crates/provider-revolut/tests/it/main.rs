@@ -6,6 +6,7 @@
 )]
 
 mod orders;
+mod replicas;
 mod saved_methods;
 mod webhooks;
 

@@ -267,11 +267,12 @@ impl ledger_core::ports::PaymentProvider for ScriptedSandbox {
         }
         self.sandbox.refund(order_id, capture_id, amount, key).await
     }
-    async fn charge_saved_method(
+    async fn charge_saved_method<'a>(
         &self,
         method_token: &str,
         amount: Money,
         key: &str,
+        order_id: Option<&'a str>,
     ) -> Result<ledger_core::ports::MerchantCharge, ledger_core::ProviderError> {
         if self.revoked_methods {
             // Not a code of the never-retry list: the pause must come from the error kind.
@@ -280,7 +281,7 @@ impl ledger_core::ports::PaymentProvider for ScriptedSandbox {
             });
         }
         self.sandbox
-            .charge_saved_method(method_token, amount, key)
+            .charge_saved_method(method_token, amount, key, order_id)
             .await
     }
     async fn verify_webhook(

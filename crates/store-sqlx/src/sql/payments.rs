@@ -236,7 +236,7 @@ impl PaymentStore for Store {
         provider: &str,
         order_id: &str,
     ) -> Result<Option<PaymentSession>, StoreError> {
-        // Orders are unique per provider in practice; the order makes the answer stable if not.
+        // Unique per provider (migration 0003): at most one row matches.
         let row: Option<PaymentSessionRow> = sqlx::query_as(&format!(
             r#"
             SELECT {PAYMENT_SESSION_COLUMNS}
@@ -353,6 +353,30 @@ impl PaymentStore for Store {
         .fetch_all(&self.pool)
         .await
         .map_err(fail("list payment methods"))?;
+        decode_all(rows)
+    }
+
+    async fn payment_methods_by_token(
+        &self,
+        provider: &str,
+        provider_token: &str,
+    ) -> Result<Vec<SavedPaymentMethod>, StoreError> {
+        // No index on the token: revocations are rare webhook deliveries, and the table holds
+        // one row per saved method.
+        let rows: Vec<PaymentMethodRow> = sqlx::query_as(&format!(
+            r#"
+            SELECT {PAYMENT_METHOD_COLUMNS}
+            FROM payment_method
+            WHERE provider = $1
+              AND provider_token = $2
+            ORDER BY created_at, payment_method_id
+            "#
+        ))
+        .bind(provider)
+        .bind(provider_token)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(fail("find payment methods by token"))?;
         decode_all(rows)
     }
 

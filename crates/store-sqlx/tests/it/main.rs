@@ -4,4 +4,5 @@
 mod concurrency;
 mod contract_postgres;
 mod contract_sqlite;
+mod order_unique;
 mod support;

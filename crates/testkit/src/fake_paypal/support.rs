@@ -147,8 +147,13 @@ pub(crate) async fn record_and_inject(
         None => next.run(request).await,
         Some(Fault::ServerError) => server_error(),
         Some(Fault::Delay(delay)) => {
-            tokio::time::sleep(delay).await;
-            next.run(request).await
+            // Spawned: the server drops this future when the client gives up, and the work
+            // must still happen then, as it would at a real provider.
+            let work = tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                next.run(request).await
+            });
+            work.await.unwrap_or_else(|_| server_error())
         }
         Some(Fault::ServerErrorAfterWork) => {
             let _ = next.run(request).await;
