@@ -5,6 +5,7 @@
 
 mod concurrency;
 mod payments;
+mod payments_revoked;
 mod rules;
 mod rules_lifecycle;
 mod rules_paid;

@@ -142,6 +142,22 @@ impl PaymentStore for MemoryStore {
         Ok(methods)
     }
 
+    async fn payment_methods_by_token(
+        &self,
+        provider: &str,
+        provider_token: &str,
+    ) -> Result<Vec<SavedPaymentMethod>, StoreError> {
+        let state = self.state.lock().await;
+        let mut methods: Vec<SavedPaymentMethod> = state
+            .payment_methods
+            .values()
+            .filter(|method| method.provider == provider && method.provider_token == provider_token)
+            .cloned()
+            .collect();
+        methods.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        Ok(methods)
+    }
+
     async fn delete_payment_method(&self, id: &PaymentMethodId) -> Result<bool, StoreError> {
         Ok(self.state.lock().await.payment_methods.remove(id).is_some())
     }

@@ -14,6 +14,9 @@ impl Payments {
     /// Applies a verified provider event. Events for unknown sessions and unknown event
     /// types are acknowledged and ignored; a duplicate event id changes nothing.
     ///
+    /// A revoked saved method concerns no session (answers `None`): the method is deleted and
+    /// the rules naming it pause (see `revoked_method`).
+    ///
     /// # Errors
     /// Store failures (the provider will deliver again).
     pub async fn apply_event(
@@ -21,6 +24,11 @@ impl Payments {
         provider: &str,
         event: &ProviderEvent,
     ) -> Result<Option<PaymentSession>, LedgerError> {
+        if let ProviderEventKind::PaymentMethodRevoked { method_token } = &event.kind {
+            self.revoke_saved_method(provider, &event.event_id, method_token)
+                .await?;
+            return Ok(None);
+        }
         let Some(session) = self.event_session(provider, event).await? else {
             return Ok(None);
         };
@@ -112,7 +120,7 @@ impl Payments {
                 }
             }
             // Saved methods are recorded by the checkout that saved them (see `saved_method`);
-            // these events carry nothing the session needs.
+            // these events carry nothing the session needs. Revocations were applied above.
             ProviderEventKind::PaymentMethodSaved(_)
             | ProviderEventKind::PaymentMethodRevoked { .. }
             | ProviderEventKind::Other(_) => session,

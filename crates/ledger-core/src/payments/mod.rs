@@ -15,6 +15,7 @@ mod credit;
 mod events;
 mod reconcile;
 mod refund;
+mod revoked_method;
 
 use std::sync::Arc;
 

@@ -123,6 +123,19 @@ pub trait PaymentStore: Send + Sync + std::fmt::Debug {
         org_id: &OrgId,
     ) -> Result<Vec<SavedPaymentMethod>, StoreError>;
 
+    /// The saved payment methods whose provider is `provider` and whose provider token is
+    /// exactly `provider_token`, in every organization, oldest first. A provider's revocation
+    /// webhook names the token, not the organization; the caller acts on each method in its
+    /// own organization.
+    ///
+    /// # Errors
+    /// `StoreError::Unavailable` or `Corrupt`.
+    async fn payment_methods_by_token(
+        &self,
+        provider: &str,
+        provider_token: &str,
+    ) -> Result<Vec<SavedPaymentMethod>, StoreError>;
+
     /// Deletes a saved payment method; `false` when it did not exist.
     ///
     /// # Errors

@@ -5,6 +5,7 @@
 
 mod flows;
 mod review_fixes;
+mod revoked_methods;
 mod rules;
 mod rules_props;
 mod support;

@@ -356,6 +356,30 @@ impl PaymentStore for Store {
         decode_all(rows)
     }
 
+    async fn payment_methods_by_token(
+        &self,
+        provider: &str,
+        provider_token: &str,
+    ) -> Result<Vec<SavedPaymentMethod>, StoreError> {
+        // No index on the token: revocations are rare webhook deliveries, and the table holds
+        // one row per saved method.
+        let rows: Vec<PaymentMethodRow> = sqlx::query_as(&format!(
+            r#"
+            SELECT {PAYMENT_METHOD_COLUMNS}
+            FROM payment_method
+            WHERE provider = $1
+              AND provider_token = $2
+            ORDER BY created_at, payment_method_id
+            "#
+        ))
+        .bind(provider)
+        .bind(provider_token)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(fail("find payment methods by token"))?;
+        decode_all(rows)
+    }
+
     async fn delete_payment_method(&self, id: &PaymentMethodId) -> Result<bool, StoreError> {
         let result = sqlx::query("DELETE FROM payment_method WHERE payment_method_id = $1")
             .bind(id.as_str())

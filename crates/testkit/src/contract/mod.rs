@@ -179,6 +179,7 @@ macro_rules! storage_contract {
             payment_due_work_lists_expired_and_stuck_sessions_only,
             payment_due_work_honours_its_limit,
             saved_payment_methods_are_stored_listed_per_organization_and_deleted,
+            saved_payment_methods_are_found_by_provider_and_exact_token,
             settings_documents_read_none_until_put_then_the_latest,
         );
     };

@@ -315,6 +315,55 @@ pub async fn saved_payment_methods_are_stored_listed_per_organization_and_delete
     assert_eq!(listed_after, vec![older, same_instant]);
 }
 
+/// A token finds every method of that provider with exactly that token, in every
+/// organization, oldest first; another provider's or another token's method is not found.
+pub async fn saved_payment_methods_are_found_by_provider_and_exact_token(h: &Harness) {
+    let other_org = OrgId::parse("org_other").expect("id");
+    let now = h.now();
+    let token = format!("vault_{}", h.suffix());
+    let mut here = saved_method(h, &h.org, now + Duration::microseconds(1));
+    here.provider_token.clone_from(&token);
+    let mut elsewhere = saved_method(h, &other_org, now);
+    elsewhere.provider_token.clone_from(&token);
+    let mut other_provider = saved_method(h, &h.org, now);
+    other_provider.provider_token.clone_from(&token);
+    other_provider.provider = "revolut".to_owned();
+    let mut longer_token = saved_method(h, &h.org, now);
+    longer_token.provider_token = format!("{token}x");
+    let other_token = saved_method(h, &h.org, now);
+    let port = payments(h);
+    for method in [
+        &here,
+        &elsewhere,
+        &other_provider,
+        &longer_token,
+        &other_token,
+    ] {
+        port.insert_payment_method(method).await.expect("insert");
+    }
+
+    let found = port
+        .payment_methods_by_token("paypal", &token)
+        .await
+        .expect("find");
+    let unknown = port
+        .payment_methods_by_token("paypal", "vault_unknown")
+        .await
+        .expect("find");
+    let prefix = port
+        .payment_methods_by_token("paypal", &token[..token.len() - 1])
+        .await
+        .expect("find");
+
+    assert_eq!(found, vec![elsewhere, here]);
+    assert_eq!(unknown, Vec::new());
+    assert_eq!(
+        prefix,
+        Vec::new(),
+        "the token matches exactly, not as a prefix"
+    );
+}
+
 /// A settings document reads `None` until stored, then the last value stored; keys are
 /// independent.
 pub async fn settings_documents_read_none_until_put_then_the_latest(h: &Harness) {
