@@ -156,7 +156,7 @@ fn credit_unit(
         .times(1)
         .returning(move |transaction| {
             let wallet = pending.lock().unwrap().take().unwrap();
-            writes.lock().unwrap().push((wallet, transaction.clone()));
+            writes.lock().unwrap().push((wallet, transaction));
             Ok(())
         });
     uow.expect_commit().times(1).returning(outcome);
