@@ -141,6 +141,28 @@ impl MemoryUnitOfWork {
     }
 }
 
+impl MemoryUnitOfWork {
+    /// One provider order belongs to one payment session (as the SQL stores' unique index
+    /// `payment_session_order_key`): another session naming the same order is a duplicate.
+    fn check_order_free(&self, session: &PaymentSession) -> Result<(), StoreError> {
+        let Some(order_id) = session.provider_order_id.as_deref() else {
+            return Ok(());
+        };
+        let taken = self.state.sessions.values().any(|other| {
+            other.id != session.id
+                && other.provider == session.provider
+                && other.provider_order_id.as_deref() == Some(order_id)
+        });
+        if taken {
+            return Err(StoreError::Duplicate(format!(
+                "{} order {order_id} already belongs to a payment session",
+                session.provider
+            )));
+        }
+        Ok(())
+    }
+}
+
 trait Map<K, V> {
     fn put(&mut self, key: K, value: V);
     fn remove_key(&mut self, key: &K);
@@ -330,6 +352,7 @@ impl UnitOfWork for MemoryUnitOfWork {
     }
 
     async fn insert_payment_session(&mut self, session: &PaymentSession) -> Result<(), StoreError> {
+        self.check_order_free(session)?;
         if self.state.sessions.contains_key(&session.id) {
             return Err(StoreError::Duplicate(format!(
                 "payment session {}",
@@ -344,6 +367,7 @@ impl UnitOfWork for MemoryUnitOfWork {
     }
 
     async fn update_payment_session(&mut self, session: &PaymentSession) -> Result<(), StoreError> {
+        self.check_order_free(session)?;
         let previous = self
             .state
             .sessions

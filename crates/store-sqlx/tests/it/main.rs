@@ -4,5 +4,4 @@
 mod concurrency;
 mod contract_postgres;
 mod contract_sqlite;
-mod order_unique;
 mod support;

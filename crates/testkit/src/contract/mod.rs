@@ -16,6 +16,7 @@ mod ledger_cases;
 mod ledger_list_cases;
 mod payment_cases;
 mod payment_list_cases;
+mod payment_order_cases;
 mod tenancy_audit_cases;
 
 use std::future::Future;
@@ -34,6 +35,7 @@ pub mod cases {
     pub use super::ledger_list_cases::*;
     pub use super::payment_cases::*;
     pub use super::payment_list_cases::*;
+    pub use super::payment_order_cases::*;
     pub use super::tenancy_audit_cases::*;
 }
 
@@ -174,6 +176,7 @@ macro_rules! storage_contract {
             inserting_a_payment_session_twice_is_a_duplicate,
             a_provider_event_is_recorded_once_per_provider,
             a_session_is_found_by_its_provider_order,
+            one_provider_order_belongs_to_one_payment_session,
             payment_sessions_list_newest_first_in_pages,
             payment_sessions_list_filters_on_every_field,
             payment_due_work_lists_expired_and_stuck_sessions_only,
