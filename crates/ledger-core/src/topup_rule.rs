@@ -184,6 +184,17 @@ fn armed_default() -> bool {
 }
 
 impl TopupRule {
+    /// A paid top-up this rule started was not served (declined, or its method revoked): a
+    /// paid-only threshold rule re-arms, so it fires again on a later write below its
+    /// threshold (granted credits of a mixed rule were already added, so it stays disarmed).
+    pub(crate) fn rearm_after_unserved_top_up(&mut self) {
+        if self.trigger == RuleTrigger::Threshold
+            && self.granted_credits.is_none_or(|granted| granted.is_zero())
+        {
+            self.armed = true;
+        }
+    }
+
     /// Checks the combination of fields.
     ///
     /// # Errors

@@ -280,13 +280,8 @@ impl Payments {
             .iter_mut()
             .find(|rule| rule.state.pending_session_id.as_ref() == Some(id))
         {
-            // The crossing was not served: a paid-only threshold rule tries again on a later
-            // write below its threshold, after the backoff (the next trigger).
-            if rule.trigger == crate::topup_rule::RuleTrigger::Threshold
-                && rule.granted_credits.is_none_or(|granted| granted.is_zero())
-            {
-                rule.armed = true;
-            }
+            // The crossing was not served: tried again after the backoff (the next trigger).
+            rule.rearm_after_unserved_top_up();
             let state = &mut rule.state;
             state.pending_session_id = None;
             state.consecutive_declines += 1;

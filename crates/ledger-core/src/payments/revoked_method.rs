@@ -13,7 +13,7 @@ use crate::id::{OrgId, PaymentSessionId, WalletId};
 use crate::money::Credits;
 use crate::payment_session::PaymentStatus;
 use crate::ports::{PageRequest, SavedPaymentMethod, UnitOfWork, WalletFilter};
-use crate::topup_rule::{RuleRun, RuleRunStatus, RuleTrigger, TopupRule};
+use crate::topup_rule::{RuleRun, RuleRunStatus, TopupRule};
 use crate::wallet::Wallet;
 
 /// The most pages of an organization's wallets one revocation reads looking for rules.
@@ -203,13 +203,8 @@ fn pause(
     now: time::OffsetDateTime,
 ) {
     if failed.is_some() {
-        // As for a declined charge: the crossing was not served, so a paid-only threshold
-        // rule stays armed and fires on a later write once it is saved again.
-        if rule.trigger == RuleTrigger::Threshold
-            && rule.granted_credits.is_none_or(|granted| granted.is_zero())
-        {
-            rule.armed = true;
-        }
+        // As for a declined charge: fires again once the rule is saved with another method.
+        rule.rearm_after_unserved_top_up();
         rule.state.pending_session_id = None;
     }
     let state = &mut rule.state;
