@@ -31,6 +31,7 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Duration;
 
+use futures::TryStreamExt;
 use ledger_core::error::StoreError;
 use ledger_core::id::{TransactionId, WalletId};
 use ledger_core::ports::AuditSnapshot;
@@ -119,7 +120,7 @@ impl SqliteStore {
     }
 
     /// The audit's reads, in one read transaction (a WAL snapshot). SQLite cannot add TEXT
-    /// decimals exactly, so the sums are made here in `Decimal`.
+    /// decimals exactly, so the sums are made here in `Decimal` (see [`posting_sums`]).
     async fn audit_snapshot(&self) -> Result<AuditSnapshot, StoreError> {
         let mut tx = self
             .pool
@@ -127,41 +128,7 @@ impl SqliteStore {
             .await
             .map_err(fail("begin the audit snapshot"))?;
         let wallets = ledger::all_wallets(&mut tx).await?;
-        let postings = sqlx::query(
-            r#"
-            SELECT transaction_id, account_code, amount
-            FROM journal_posting
-            "#,
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(fail("read postings"))?;
-        let mut account_sums: BTreeMap<String, Decimal> = BTreeMap::new();
-        let mut transaction_sums: BTreeMap<String, Decimal> = BTreeMap::new();
-        for row in postings {
-            let transaction_id: String = row
-                .try_get("transaction_id")
-                .map_err(fail("decode posting"))?;
-            let account_code: String = row
-                .try_get("account_code")
-                .map_err(fail("decode posting"))?;
-            let amount = decimal_from_text(
-                &row.try_get::<String, _>("amount")
-                    .map_err(fail("decode posting"))?,
-            )?;
-            *account_sums.entry(account_code).or_default() += amount;
-            *transaction_sums.entry(transaction_id).or_default() += amount;
-        }
-        let mut unbalanced_transactions = Vec::new();
-        for (id, total) in transaction_sums
-            .into_iter()
-            .filter(|(_, total)| !total.is_zero())
-        {
-            unbalanced_transactions.push((
-                crate::codec::parse::<TransactionId>(&id, "transaction id")?,
-                total,
-            ));
-        }
+        let (account_sums, unbalanced_transactions) = posting_sums(&mut tx).await?;
         let holds = sqlx::query(
             r#"
             SELECT wallet_id, amount
@@ -199,4 +166,68 @@ impl SqliteStore {
                 .collect(),
         })
     }
+}
+
+/// The sum of postings per account, and the transactions whose postings do not sum to zero.
+///
+/// The postings are streamed in primary-key order, so each transaction's postings arrive
+/// together and only one running transaction sum is kept: the memory used grows with the
+/// number of accounts, not with the size of the journal.
+async fn posting_sums(
+    tx: &mut sqlx::Transaction<'static, Db>,
+) -> Result<(BTreeMap<String, Decimal>, Vec<(TransactionId, Decimal)>), StoreError> {
+    let mut rows = sqlx::query(
+        r#"
+        SELECT transaction_id, account_code, amount
+        FROM journal_posting
+        ORDER BY transaction_id, position
+        "#,
+    )
+    .fetch(&mut **tx);
+    let mut account_sums: BTreeMap<String, Decimal> = BTreeMap::new();
+    let mut unbalanced = Vec::new();
+    let mut current: Option<(String, Decimal)> = None;
+    while let Some(row) = rows.try_next().await.map_err(fail("read postings"))? {
+        let transaction_id: String = row
+            .try_get("transaction_id")
+            .map_err(fail("decode posting"))?;
+        let account_code: String = row
+            .try_get("account_code")
+            .map_err(fail("decode posting"))?;
+        let amount = decimal_from_text(
+            &row.try_get::<String, _>("amount")
+                .map_err(fail("decode posting"))?,
+        )?;
+        match account_sums.get_mut(&account_code) {
+            Some(sum) => *sum += amount,
+            None => {
+                account_sums.insert(account_code, amount);
+            }
+        }
+        match &mut current {
+            Some((id, sum)) if *id == transaction_id => *sum += amount,
+            _ => {
+                if let Some(done) = current.replace((transaction_id, amount)) {
+                    push_unbalanced(&mut unbalanced, done)?;
+                }
+            }
+        }
+    }
+    if let Some(done) = current {
+        push_unbalanced(&mut unbalanced, done)?;
+    }
+    Ok((account_sums, unbalanced))
+}
+
+fn push_unbalanced(
+    unbalanced: &mut Vec<(TransactionId, Decimal)>,
+    (id, sum): (String, Decimal),
+) -> Result<(), StoreError> {
+    if !sum.is_zero() {
+        unbalanced.push((
+            crate::codec::parse::<TransactionId>(&id, "transaction id")?,
+            sum,
+        ));
+    }
+    Ok(())
 }

@@ -615,20 +615,39 @@ pub async fn audit_reports_projection_and_hold_breaches_with_ids(h: &Harness) {
     assert_eq!(report.wallets_checked, 1);
 }
 
-/// The audit names a transaction whose postings do not sum to zero.
+/// The audit names each transaction whose postings do not sum to zero, and only those, with
+/// balanced transactions before, between and after them (a store that sums postings as it
+/// reads them must not carry one transaction's sum into the next).
 pub async fn audit_reports_an_unbalanced_transaction(h: &Harness) {
     let mut uow = h.store.ledger.begin().await.expect("begin");
-    uow.append_journal(transaction(h, "txn_bad", Decimal::TWO, -Decimal::ONE))
-        .await
-        .expect("append");
+    for (id, first, second) in [
+        ("txn_a", Decimal::TWO, -Decimal::TWO),
+        ("txn_bad", Decimal::TWO, -Decimal::ONE),
+        ("txn_c", Decimal::ONE, -Decimal::ONE),
+        ("txn_d", Decimal::TEN, -Decimal::TEN),
+        ("txn_worse", -Decimal::TEN, Decimal::ONE),
+        ("txn_z", Decimal::ONE, -Decimal::ONE),
+    ] {
+        uow.append_journal(transaction(h, id, first, second))
+            .await
+            .expect("append");
+    }
     uow.commit().await.expect("commit");
 
     let snapshot = h.store.ledger.audit_snapshot().await.expect("snapshot");
     let report = ledger_core::service::audit::check(&snapshot);
 
+    let mut unbalanced = snapshot.unbalanced_transactions.clone();
+    unbalanced.sort();
     assert_eq!(
-        snapshot.unbalanced_transactions,
-        vec![(TransactionId::parse("txn_bad").expect("id"), Decimal::ONE)]
+        unbalanced,
+        vec![
+            (TransactionId::parse("txn_bad").expect("id"), Decimal::ONE),
+            (
+                TransactionId::parse("txn_worse").expect("id"),
+                Decimal::from(-9)
+            ),
+        ]
     );
     assert!(
         report
