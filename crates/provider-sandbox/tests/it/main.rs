@@ -4,6 +4,7 @@
 #![expect(clippy::unwrap_used, reason = "test fixtures panic on a broken set-up")]
 
 mod flows;
+mod payments_model;
 mod review_fixes;
 mod revoked_methods;
 mod rules;
