@@ -637,7 +637,7 @@ pub async fn audit_reports_an_unbalanced_transaction(h: &Harness) {
     let snapshot = h.store.ledger.audit_snapshot().await.expect("snapshot");
     let report = ledger_core::service::audit::check(&snapshot);
 
-    let mut unbalanced = snapshot.unbalanced_transactions.clone();
+    let mut unbalanced = snapshot.unbalanced_transactions;
     unbalanced.sort();
     assert_eq!(
         unbalanced,
