@@ -6,78 +6,35 @@
 use std::sync::{Arc, Mutex};
 
 use ledger_core::error::ProviderError;
-use ledger_core::id::{PaymentMethodId, PaymentSessionId, RuleId};
+use ledger_core::id::PaymentSessionId;
 use ledger_core::money::Money;
 use ledger_core::payment_session::{PaymentSession, PaymentStatus};
-use ledger_core::payments::{Payments, ProviderResolver};
+use ledger_core::payments::Payments;
 use ledger_core::ports::{
-    CaptureOutcome, MerchantCharge, MockPaymentProvider, OrderState, PaymentProvider, PaymentStore,
-    SavedPaymentMethod,
+    CaptureOutcome, MerchantCharge, MockPaymentProvider, OrderState, PaymentStore,
 };
-use ledger_core::service::RULE_ID_UNSET;
-use ledger_core::topup_rule::{RuleMethod, RuleTrigger, TopupRule};
 use ledger_core::wallet::{Owner, Wallet};
 use mockall::predicate::eq;
 use rust_decimal_macros::dec;
 use store_memory::MemoryStore;
 
-use crate::support::{Fixture, credits};
+use crate::support::{Fixture, credits, paid_below_ten};
 
 const PROVIDER: &str = "revolut_pro";
 const ORDER: &str = "ord-prepared-1";
 
-#[derive(Debug)]
-struct Only(Arc<MockPaymentProvider>);
-
-impl ProviderResolver for Only {
-    fn provider(&self, name: &str) -> Option<Arc<dyn PaymentProvider>> {
-        (name == PROVIDER).then(|| self.0.clone() as Arc<dyn PaymentProvider>)
-    }
-}
-
 fn payments(fx: &Fixture, provider: MockPaymentProvider) -> Payments {
-    Payments::new(
-        fx.ledger.clone(),
-        fx.store.clone(),
-        Arc::new(Only(Arc::new(provider))),
-    )
+    fx.payments_with(PROVIDER, provider)
 }
 
 /// A wallet whose paid threshold rule was crossed: a paid top-up of 25 is started, not
 /// charged.
 async fn started_top_up(fx: &Fixture) -> (Wallet, PaymentSession) {
-    let method = PaymentMethodId::parse("pm_card1").unwrap();
-    fx.store
-        .insert_payment_method(&SavedPaymentMethod {
-            id: method.clone(),
-            org_id: fx.org.clone(),
-            provider: PROVIDER.to_owned(),
-            owner: Owner::User(fx.user.clone()),
-            provider_token: "cus-1/card/pm-1".to_owned(),
-            provider_customer_id: Some("cus-1".to_owned()),
-            label: "visa •••• 4242".to_owned(),
-            created_at: time::OffsetDateTime::UNIX_EPOCH,
-        })
-        .await
-        .unwrap();
+    let method = fx
+        .saved_method(&fx.org, "pm_card1", PROVIDER, "cus-1/card/pm-1")
+        .await;
     let mut new = fx.new_wallet(Owner::User(fx.user.clone()), dec!(0), dec!(20));
-    new.rules = vec![TopupRule {
-        id: RuleId::parse(RULE_ID_UNSET).unwrap(),
-        method: RuleMethod::Fixed,
-        trigger: RuleTrigger::Threshold,
-        interval: None,
-        threshold_credits: Some(credits(dec!(10))),
-        target_ongoing_balance: None,
-        paid_credits: Some(credits(dec!(25))),
-        granted_credits: None,
-        credit_type: None,
-        payment_method_id: Some(method),
-        started_at: None,
-        last_period_fired: 0,
-        armed: true,
-        max_paid_credits_per_month: None,
-        state: Default::default(),
-    }];
+    new.rules = vec![paid_below_ten(&method.id)];
     let wallet = fx.ledger.create_wallet(&new).await.unwrap();
     fx.ledger
         .reserve(&fx.reserve_request(dec!(15)))

@@ -7,6 +7,7 @@
 
 mod auto_topup_orders;
 mod concurrency;
+mod deleted_method;
 mod failures;
 mod invariants;
 mod model;

@@ -4,11 +4,15 @@ use std::sync::Arc;
 
 use ledger_core::Ledger;
 use ledger_core::cascade::CascadeScope;
-use ledger_core::id::{OrgId, TeamId, UserId};
+use ledger_core::id::{OrgId, PaymentMethodId, RuleId, TeamId, UserId};
 use ledger_core::money::{Credits, Currency};
-use ledger_core::service::{NewWallet, ReserveRequest};
+use ledger_core::payments::{Payments, ProviderResolver};
+use ledger_core::ports::{MockPaymentProvider, PaymentProvider, PaymentStore, SavedPaymentMethod};
+use ledger_core::service::{NewWallet, RULE_ID_UNSET, ReserveRequest};
+use ledger_core::topup_rule::{RuleMethod, RuleTrigger, TopupRule};
 use ledger_core::wallet::{FeeType, Owner};
 use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
 use store_memory::MemoryStore;
 use testkit::{CounterIds, ManualClock};
 
@@ -76,6 +80,45 @@ impl Fixture {
         }
     }
 
+    /// The payments service over the fixture's store, with `provider` (a mockall script) as the
+    /// only configured provider, under `name`.
+    pub(crate) fn payments_with(
+        &self,
+        name: &'static str,
+        provider: MockPaymentProvider,
+    ) -> Payments {
+        Payments::new(
+            self.ledger.clone(),
+            self.store.clone(),
+            Arc::new(Only {
+                name,
+                provider: Arc::new(provider),
+            }),
+        )
+    }
+
+    /// Saves a method of the fixture's user, in `org`, at `provider` with `token`.
+    pub(crate) async fn saved_method(
+        &self,
+        org: &OrgId,
+        id: &str,
+        provider: &str,
+        token: &str,
+    ) -> SavedPaymentMethod {
+        let method = SavedPaymentMethod {
+            id: PaymentMethodId::parse(id).unwrap(),
+            org_id: org.clone(),
+            provider: provider.to_owned(),
+            owner: Owner::User(self.user.clone()),
+            provider_token: token.to_owned(),
+            provider_customer_id: Some("cus-1".to_owned()),
+            label: "visa •••• 4242".to_owned(),
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+        };
+        self.store.insert_payment_method(&method).await.unwrap();
+        method
+    }
+
     pub(crate) async fn assert_audit_clean(&self) {
         let report = self.ledger.audit().await.unwrap();
         assert!(
@@ -86,6 +129,41 @@ impl Fixture {
     }
 }
 
+/// A resolver that knows one provider.
+#[derive(Debug)]
+struct Only {
+    name: &'static str,
+    provider: Arc<MockPaymentProvider>,
+}
+
+impl ProviderResolver for Only {
+    fn provider(&self, name: &str) -> Option<Arc<dyn PaymentProvider>> {
+        (name == self.name).then(|| self.provider.clone() as Arc<dyn PaymentProvider>)
+    }
+}
+
 pub(crate) fn credits(value: Decimal) -> Credits {
     Credits::try_new(value).unwrap()
+}
+
+/// A FIXED threshold rule that buys 25 paid credits with `method` whenever the wallet's
+/// available credits drop below 10.
+pub(crate) fn paid_below_ten(method: &PaymentMethodId) -> TopupRule {
+    TopupRule {
+        id: RuleId::parse(RULE_ID_UNSET).unwrap(),
+        method: RuleMethod::Fixed,
+        trigger: RuleTrigger::Threshold,
+        interval: None,
+        threshold_credits: Some(credits(dec!(10))),
+        target_ongoing_balance: None,
+        paid_credits: Some(credits(dec!(25))),
+        granted_credits: None,
+        credit_type: None,
+        payment_method_id: Some(method.clone()),
+        started_at: None,
+        last_period_fired: 0,
+        armed: true,
+        max_paid_credits_per_month: None,
+        state: Default::default(),
+    }
 }

@@ -31,7 +31,9 @@ pub fn routes() -> Vec<RouteSpec> {
         delete("/v1/payments/payment-methods/{id}", delete_method)
             .no_content()
             .tag("payments")
-            .summary("Delete a saved payment method, here and at the provider")
+            .summary(
+                "Delete a saved payment method, here and at the provider; the rules naming it pause",
+            )
             .roles("billing_admin, org_admin, platform_admin; a member its own"),
     ]
 }
@@ -156,16 +158,13 @@ async fn delete_method(
         )));
     }
     state.providers.refresh().await?;
-    if let Some(provider) = state.providers.provider(&method.provider) {
-        provider
-            .delete_saved_method(&method.provider_token)
-            .await
-            .map_err(|error| super::payments::payment_error(error.into(), None))?;
-    }
+    // As a revocation at the provider: the rules naming the method pause visibly, so none of
+    // them fails later charging a method that is gone.
     state
-        .payment_store
-        .delete_payment_method(&method_id)
-        .await?;
+        .payments
+        .delete_saved_method(&method)
+        .await
+        .map_err(|error| super::payments::payment_error(error, None))?;
     tracing::info!(method.id = %method_id, "payment method deleted");
     Ok(StatusCode::NO_CONTENT)
 }
