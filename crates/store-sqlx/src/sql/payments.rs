@@ -361,8 +361,7 @@ impl PaymentStore for Store {
         provider: &str,
         provider_token: &str,
     ) -> Result<Vec<SavedPaymentMethod>, StoreError> {
-        // No index on the token: revocations are rare webhook deliveries, and the table holds
-        // one row per saved method.
+        // Served by `payment_method_provider_token_idx` (migration 0004).
         let rows: Vec<PaymentMethodRow> = sqlx::query_as(&format!(
             r#"
             SELECT {PAYMENT_METHOD_COLUMNS}
