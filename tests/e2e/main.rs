@@ -4,6 +4,8 @@
 #![expect(clippy::unwrap_used, reason = "scenarios panic on a broken set-up")]
 
 mod concurrency;
+mod pay_support;
+mod payment_methods_delete;
 mod payments;
 mod payments_revoked;
 mod rules;

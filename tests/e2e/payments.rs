@@ -1,124 +1,32 @@
 //! Payments end to end on SQLite and PostgreSQL: the app serving on port 0, the fake PayPal
 //! server delivering its webhooks to it over HTTP, and the sandbox page driven like a browser.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine;
 use futures::future::join_all;
-use ledger_core::Ledger;
-use purse_api::App;
-use purse_api::config::Secret;
-use purse_e2e::test_config;
-use reqwest::StatusCode;
-use reqwest::redirect::Policy;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use testkit::fake_paypal::FakePaypalServer;
-use testkit::pg::PgTestDb;
 
-const BOOTSTRAP: &str = "e2e-payments-bootstrap";
+use crate::pay_support::{PayApp, Provider, Redirects, Setup};
 
-struct PayApp {
-    app: App,
-    client: reqwest::Client,
-    paypal: FakePaypalServer,
-}
+/// The sandbox page answers its Approve with a `303` the scenario looks at; PayPal is
+/// switched on half-way.
+const SETUP: Setup = Setup {
+    redirects: Redirects::Show,
+    provider: Provider::Sandbox,
+};
 
 impl PayApp {
-    async fn start(database_url: &str) -> Self {
-        let paypal = FakePaypalServer::start().await;
-        let config = purse_api::Config {
-            master_key: Some(Secret::new(
-                base64::engine::general_purpose::STANDARD.encode([9_u8; 32]),
-            )),
-            paypal_base_url: Some(paypal.url().to_owned()),
-            ..test_config(database_url, BOOTSTRAP)
-        };
-        let app = purse_api::build(config).await.expect("the app starts");
-        paypal.set_webhook_url(format!("{}/v1/payments/webhooks/paypal", app.base_url()));
-        let client = reqwest::Client::builder()
-            .redirect(Policy::none())
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap();
-        Self {
-            app,
-            client,
-            paypal,
-        }
-    }
-
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.app.base_url()))
-            .bearer_auth(token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let body = response.json().await.unwrap_or(Value::Null);
-        (status, body)
-    }
-
-    async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.call(reqwest::Method::POST, path, token, Some(body))
-            .await
-    }
-
-    async fn made(&self, path: &str, token: &str, body: Value) -> Value {
-        let (status, body) = self.post(path, token, body).await;
-        assert!(status.is_success(), "{path}: {status} {body}");
-        body
-    }
-
-    /// An organization and its org admin's token.
-    async fn org(&self) -> (String, String) {
-        let org = self
-            .made("/v1/admin/orgs", BOOTSTRAP, json!({"name": "acme"}))
-            .await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let user = self
-            .made(
-                &format!("/v1/orgs/{org}/users"),
-                BOOTSTRAP,
-                json!({"email": "ada@acme.test", "role": "org_admin"}),
-            )
-            .await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let token = self
-            .made(
-                "/v1/tokens",
-                BOOTSTRAP,
-                json!({"org_id": org, "user_id": user, "role": "org_admin", "name": "ada"}),
-            )
-            .await["token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        (org, token)
-    }
-
     async fn confirm(&self, token: &str, checkout: &Value) -> (StatusCode, Value) {
-        self.post(
+        self.call(
+            Method::POST,
             "/v1/payments/confirm-checkout",
             token,
-            json!({
+            Some(json!({
                 "payment_session_id": checkout["payment_session_id"],
                 "provider_session_token": checkout["provider_order_id"],
                 "checkout_state": checkout["checkout_state"],
-            }),
+            })),
         )
         .await
     }
@@ -126,7 +34,7 @@ impl PayApp {
     async fn org_paid(&self, token: &str, org: &str) -> String {
         let (_, wallets) = self
             .call(
-                reqwest::Method::GET,
+                Method::GET,
                 &format!("/v1/wallets?owner_type=organization&owner_id={org}"),
                 token,
                 None,
@@ -137,24 +45,15 @@ impl PayApp {
             .unwrap_or("none")
             .to_owned()
     }
-
-    async fn audit_is_clean(&self) {
-        let ledger = Ledger::new(
-            self.app.stores().ledger.clone(),
-            Arc::new(purse_api::clock::SystemClock),
-            Arc::new(purse_api::ids::RandomIds),
-        );
-        let report = ledger.audit().await.unwrap();
-        assert!(report.breaches.is_empty(), "{:?}", report.breaches);
-    }
 }
 
 async fn top_up_with_the_sandbox_page_then_paypal(app: &PayApp) {
-    let (org, token) = app.org().await;
+    let (org, token) = app.org("acme").await;
 
     // The sandbox, active on a fresh install: the page, Approve, confirm.
     let checkout = app
         .made(
+            Method::POST,
             "/v1/payments/create-checkout",
             &token,
             json!({"amount": 25, "return_url": "https://console.example/return",
@@ -163,17 +62,12 @@ async fn top_up_with_the_sandbox_page_then_paypal(app: &PayApp) {
         .await;
     let approval_url = checkout["approval_url"].as_str().unwrap();
     let page_path = &approval_url[approval_url.find("/sandbox/").unwrap()..];
-    let page = app
-        .client
-        .get(format!("{}{page_path}", app.app.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let page = app.client.get(app.url(page_path)).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.unwrap().contains("Approve"));
     let approved = app
         .client
-        .post(format!("{}{page_path}/approve", app.app.base_url()))
+        .post(app.url(&format!("{page_path}/approve")))
         .send()
         .await
         .unwrap();
@@ -186,17 +80,10 @@ async fn top_up_with_the_sandbox_page_then_paypal(app: &PayApp) {
     // PayPal, its webhooks delivered over HTTP: the approval alone credits (popup closed),
     // and a confirm afterwards answers the completed session.
     let fake = &app.paypal;
-    app.call(
-        reqwest::Method::PUT,
-        "/v1/admin/payments/config",
-        BOOTSTRAP,
-        Some(json!({"active_provider": "paypal", "paypal": {
-            "enabled": true, "client_id": fake.client_id(),
-            "client_secret": fake.client_secret(), "webhook_id": fake.webhook_id()}})),
-    )
-    .await;
+    app.use_paypal().await;
     let checkout = app
         .made(
+            Method::POST,
             "/v1/payments/create-checkout",
             &token,
             json!({"amount": 50, "return_url": "https://console.example/return",
@@ -211,6 +98,7 @@ async fn top_up_with_the_sandbox_page_then_paypal(app: &PayApp) {
     // Twenty confirms at once on a fresh checkout: one capture, one credit.
     let checkout = app
         .made(
+            Method::POST,
             "/v1/payments/create-checkout",
             &token,
             json!({"amount": 10, "return_url": "https://console.example/return",
@@ -243,24 +131,10 @@ async fn top_up_with_the_sandbox_page_then_paypal(app: &PayApp) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn payments_end_to_end_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("purse.db").display());
-    let app = PayApp::start(&url).await;
-
-    top_up_with_the_sandbox_page_then_paypal(&app).await;
-
-    app.app.shutdown().await;
+    PayApp::on_sqlite(SETUP, top_up_with_the_sandbox_page_then_paypal).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn payments_end_to_end_on_postgres() {
-    let Some(database) = PgTestDb::create(&store_sqlx::PG_MIGRATOR).await else {
-        return;
-    };
-    let app = PayApp::start(database.url()).await;
-
-    top_up_with_the_sandbox_page_then_paypal(&app).await;
-
-    app.app.shutdown().await;
-    database.cleanup().await;
+    PayApp::on_postgres(SETUP, top_up_with_the_sandbox_page_then_paypal).await;
 }
