@@ -23,7 +23,7 @@ use ledger_core::ports::{
 };
 use rust_decimal::Decimal;
 
-pub use crate::order::{SandboxOrder, SandboxOrderStatus};
+pub use crate::order::{SandboxOrder, SandboxOrderStatus, SandboxRefund};
 
 /// The provider's wire name.
 pub const NAME: &str = "sandbox";
@@ -145,6 +145,7 @@ impl PaymentProvider for SandboxProvider {
             status: SandboxOrderStatus::Created,
             capture_id: None,
             refunded: Decimal::ZERO,
+            refunds: Vec::new(),
             return_url: request.return_url.clone(),
             cancel_url: request.cancel_url.clone(),
             save_payment_method: request.save_payment_method,
@@ -196,6 +197,19 @@ impl PaymentProvider for SandboxProvider {
         idempotency_key: &str,
     ) -> Result<RefundOutcome, ProviderError> {
         let mut order = self.existing(order_id).await?;
+        let refund_id = format!("SBXREF-{idempotency_key}");
+        if let Some(done) = order
+            .refunds
+            .iter()
+            .find(|refund| refund.key == idempotency_key)
+        {
+            // A retry: answer the refund made, refund nothing more (as PayPal's request id).
+            return Ok(RefundOutcome {
+                refund_id,
+                amount: Money::try_new(done.amount, amount.currency())
+                    .map_err(|error| ProviderError::Protocol(error.to_string()))?,
+            });
+        }
         if order.status != SandboxOrderStatus::Completed
             || order.refunded + amount.amount() > order.amount
         {
@@ -205,11 +219,12 @@ impl PaymentProvider for SandboxProvider {
             )));
         }
         order.refunded += amount.amount();
+        order.refunds.push(SandboxRefund {
+            key: idempotency_key.to_owned(),
+            amount: amount.amount(),
+        });
         self.save(&order).await?;
-        Ok(RefundOutcome {
-            refund_id: format!("SBXREF-{idempotency_key}"),
-            amount,
-        })
+        Ok(RefundOutcome { refund_id, amount })
     }
 
     async fn verify_webhook(

@@ -25,6 +25,15 @@ pub enum SandboxOrderStatus {
     Completed,
 }
 
+/// One refund of a sandbox order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxRefund {
+    /// The caller's idempotency key.
+    pub key: String,
+    /// The money refunded.
+    pub amount: Decimal,
+}
+
 /// A sandbox order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SandboxOrder {
@@ -42,6 +51,9 @@ pub struct SandboxOrder {
     pub capture_id: Option<String>,
     /// Money refunded so far.
     pub refunded: Decimal,
+    /// The refunds made, by idempotency key: a repeated key answers its refund again.
+    #[serde(default)]
+    pub refunds: Vec<SandboxRefund>,
     /// Where Approve sends the browser.
     pub return_url: String,
     /// Where Cancel sends the browser.

@@ -233,10 +233,24 @@ impl Payments {
         {
             return Ok(session);
         }
+        let applicable = matches!(session.status, PaymentStatus::Completed)
+            && !session.applied_refund_ids.iter().any(|id| id == refund_id);
         // An admin refund held its credits before calling the provider: free them for the
-        // take-back below, in the same unit, so nothing can spend them in between.
-        if let Some(hold_id) = refund_hold
-            && let Some(mut hold) = uow.lock_reservation(hold_id).await?
+        // take-back below, in the same unit, so nothing can spend them in between. The admin
+        // call names its hold; a refund webhook that arrives first (another replica, a slow
+        // answer, a timeout) frees the hold of the admin refund in flight for the same money,
+        // so the credits it took back are not booked as debt.
+        let hold = match refund_hold {
+            Some(hold_id) => uow.lock_reservation(hold_id).await?,
+            None if applicable && kind == EntryKind::Refund => {
+                super::refund::pending_refund_hold(uow.as_mut(), &wallet.id, &session.id)
+                    .await?
+                    .filter(|(_, money)| *money == amount.amount())
+                    .map(|(hold, _)| hold)
+            }
+            None => None,
+        };
+        if let Some(mut hold) = hold
             && hold.status == ReservationStatus::Held
         {
             self.ledger
@@ -251,8 +265,6 @@ impl Payments {
                 )
                 .await?;
         }
-        let applicable = matches!(session.status, PaymentStatus::Completed)
-            && !session.applied_refund_ids.iter().any(|id| id == refund_id);
         if !applicable {
             uow.commit().await?;
             return Ok(session);

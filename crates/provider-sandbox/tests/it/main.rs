@@ -5,6 +5,7 @@
 
 mod flows;
 mod payments_model;
+mod refund_retries;
 mod review_fixes;
 mod revoked_methods;
 mod rules;

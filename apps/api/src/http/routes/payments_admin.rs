@@ -2,7 +2,7 @@
 //! (secrets sealed, never returned) and refunds.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use ledger_core::error::LedgerError;
 use ledger_core::id::PaymentSessionId;
 use ledger_core::money::Currency;
@@ -339,6 +339,7 @@ pub struct RefundBody {
 async fn refund(
     State(state): State<AppState>,
     principal: Principal,
+    headers: HeaderMap,
     Json(body): Json<RefundBody>,
 ) -> ApiResult<axum::Json<Value>> {
     principal.require(Permission::Platform)?;
@@ -354,7 +355,11 @@ async fn refund(
     state.providers.refresh().await?;
     let outcome = state
         .payments
-        .refund(&id, body.amount.map(|amount| amount.0))
+        .refund_with_key(
+            &id,
+            body.amount.map(|amount| amount.0),
+            refund_key(&principal, &headers).as_deref(),
+        )
         .await;
     let result = match outcome {
         Ok(result) => result,
@@ -401,4 +406,17 @@ async fn refund_refused(state: &AppState, id: &PaymentSessionId, message: String
         }
         _ => error,
     }
+}
+
+/// The refund's own idempotency token for the provider: a digest of the request's
+/// `Idempotency-Key` in the caller's scope (the key itself may be long or hold characters a
+/// provider refuses). `None` without the header.
+fn refund_key(principal: &Principal, headers: &HeaderMap) -> Option<String> {
+    let key = headers
+        .get(crate::http::idempotency::IDEMPOTENCY_KEY)?
+        .to_str()
+        .ok()?;
+    let scoped = format!("{}\n{key}", principal.idempotency_scope());
+    let digest = ring::digest::digest(&ring::digest::SHA256, scoped.as_bytes());
+    Some(hex::encode(&digest.as_ref()[..16]))
 }

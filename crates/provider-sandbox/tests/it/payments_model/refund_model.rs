@@ -43,8 +43,15 @@ impl Model {
         credits - taken
     }
 
-    /// An admin refund of `amount` (all that is left when `None`).
-    pub(super) fn admin_refund(&mut self, session: usize, amount: Option<Decimal>) -> Outcome {
+    /// An admin refund of `amount` (all that is left when `None`). The provider's refund id is
+    /// the one the service answered (the sandbox names it by a key the service draws); the
+    /// outcome comparison catches a service that did not refund when the model does.
+    pub(super) fn admin_refund(
+        &mut self,
+        session: usize,
+        amount: Option<Decimal>,
+        answered_refund_id: Option<&str>,
+    ) -> Outcome {
         let session_ref = &self.sessions[session];
         if session_ref.status != PaymentStatus::Completed {
             return Outcome::Conflict("payment_not_refundable");
@@ -64,10 +71,17 @@ impl Model {
         {
             return Outcome::Provider;
         }
-        let refund_id = format!(
-            "SBXREF-{}-refund-{}",
-            session_ref.id,
-            session_ref.refund_ids.len() + 1
+        let refund_id = answered_refund_id.map_or_else(
+            || format!("SBXREF-{}-refund-unanswered", session_ref.id),
+            str::to_owned,
+        );
+        assert!(
+            refund_id.starts_with(&format!("SBXREF-{}-refund-", session_ref.id)),
+            "the sandbox names a refund by the service's key for the session: {refund_id}"
+        );
+        assert!(
+            !session_ref.refund_ids.contains(&refund_id),
+            "a new admin refund gets a new provider key: {refund_id}"
         );
         let missing = self.take_back(session, &refund_id, money, credits);
         assert!(missing.is_zero(), "the model's admin refund booked debt");

@@ -24,7 +24,11 @@ impl World {
         let money = self.refund_money(session, amount);
         let (id, _) = self.session_ids(session);
         let result = self.payments.refund(&id, money).await;
-        let expected = self.model.admin_refund(session, money);
+        let answered = result
+            .as_ref()
+            .ok()
+            .map(|refund| refund.provider_refund_id.clone());
+        let expected = self.model.admin_refund(session, money, answered.as_deref());
         if let Ok(refund) = &result {
             let (refund_id, refunded) = self.model.sessions[session].admin_refunds.last().unwrap();
             assert_eq!(&refund.provider_refund_id, refund_id);
