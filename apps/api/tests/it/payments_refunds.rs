@@ -273,3 +273,83 @@ async fn refunds_are_for_platform_admins_and_other_sessions_are_404() {
         .expect(StatusCode::OK);
     assert_eq!(listed["total"], 1);
 }
+
+#[tokio::test]
+async fn a_refund_retried_with_its_idempotency_key_after_a_lost_answer_refunds_once() {
+    let world = PayWorld::with(Provider::Paypal).await;
+    let before = world.paid().await;
+    let checkout = completed(&world, Provider::Paypal, 40).await;
+    // PayPal refunds, then its answer is lost (500 after the work), for the adapter's first
+    // try and both of its retries: the admin's call fails with the outcome unknown.
+    world.paypal.inject(
+        "POST",
+        "/v2/payments/captures",
+        Fault::ServerErrorAfterWork,
+        3,
+    );
+    let body = json!({
+        "payment_session_id": checkout["payment_session_id"],
+        "reason": "Customer requested reversal",
+        "amount": 15,
+    });
+    let key = [("idempotency-key", "refund-ticket-4711")];
+
+    let lost = world
+        .app
+        .call(
+            Method::POST,
+            "/v1/admin/payments/refund",
+            Some(BOOTSTRAP),
+            Some(body.clone()),
+            &key,
+        )
+        .await;
+    // The refund's webhook arrives before the retry: it takes the credits back and frees the
+    // refund's hold, so the retry finds no refund in flight.
+    let (headers, webhook) = world.paypal_event("PAYMENT.CAPTURE.REFUNDED");
+    world
+        .deliver("paypal", &headers, webhook)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(world.paid().await, before + dec(25));
+    assert_eq!(decimal(&world.org_wallet().await["held_credits"]), dec(0));
+    let retried = world
+        .app
+        .call(
+            Method::POST,
+            "/v1/admin/payments/refund",
+            Some(BOOTSTRAP),
+            Some(body),
+            &key,
+        )
+        .await;
+
+    assert!(
+        lost.status.is_server_error(),
+        "{} {}",
+        lost.status,
+        lost.body
+    );
+    assert_eq!(retried.status, StatusCode::OK, "{}", retried.body);
+    assert_eq!(retried.body["refunded_amount"], json!(15));
+    assert_eq!(retried.body["total_refunded_amount"], json!(15));
+    let refund_calls = world.paypal.requests_to("POST", "/v2/payments/captures");
+    assert_eq!(refund_calls.len(), 4, "three tries, then the retry");
+    let first_key = refund_calls[0].header("paypal-request-id");
+    assert!(first_key.is_some());
+    assert!(
+        refund_calls
+            .iter()
+            .all(|call| call.header("paypal-request-id") == first_key),
+        "the same refund key every time"
+    );
+    // The fake answers a repeated PayPal-Request-Id with the refund it made (PayPal's rule):
+    // the same refund id, so PayPal refunded once.
+    assert_eq!(
+        retried.body["provider_refund_id"],
+        world.session(&checkout).await["provider_refund_id"]
+    );
+    assert_eq!(world.paid().await, before + dec(25));
+    assert_eq!(world.lines("refund").await.len(), 1);
+    assert_eq!(decimal(&world.org_wallet().await["held_credits"]), dec(0));
+}
