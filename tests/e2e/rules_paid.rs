@@ -11,6 +11,7 @@ use ledger_core::id::{OrgId, PaymentMethodId};
 use ledger_core::ports::SavedPaymentMethod;
 use ledger_core::wallet::Owner;
 use purse_e2e::TestApp;
+use reqwest::Method;
 use serde_json::json;
 use store_sqlx::{ConnectOptions, Database};
 use time::OffsetDateTime;
@@ -26,6 +27,7 @@ on_both_engines!(
     a_paid_threshold_top_up_stays_pending_until_the_saved_method_is_charged,
     declined_paid_top_ups_add_nothing_back_off_and_pause_visibly,
     a_rule_cannot_name_another_organizations_saved_method,
+    a_method_of_a_switched_off_provider_buys_nothing,
 );
 
 async fn a_paid_threshold_top_up_stays_pending_until_the_saved_method_is_charged(app: &TestApp) {
@@ -217,4 +219,58 @@ async fn a_rule_cannot_name_another_organizations_saved_method(app: &TestApp) {
     }
     let read = wallet(app, &other.org_admin, existing["id"].as_str().unwrap()).await;
     assert_eq!(read["recurring_transaction_rules"], json!([]));
+}
+
+async fn a_method_of_a_switched_off_provider_buys_nothing(app: &TestApp) {
+    // Arrange: a method saved through the sandbox while it was on, a paid rule on it, then the
+    // operator switches the sandbox off (as when a live provider takes over).
+    let t = tenant(app, "switchedoff").await;
+    let method = saved_sandbox_method(app, &t.org_admin).await;
+    let created = org_wallet(
+        app,
+        &t.org_admin,
+        &t.org,
+        "20",
+        json!([{"method": "FIXED", "trigger": "THRESHOLD", "threshold_credits": "10",
+                "paid_credits": "25", "payment_method_id": method}]),
+    )
+    .await;
+    let wallet_id = created["id"].as_str().unwrap();
+    let paid_before = decimal(&created, "paid_credits");
+    app.send(
+        Method::PUT,
+        "/v1/admin/payments/config",
+        Some(&app.bootstrap),
+        Some(json!({"sandbox": {"enabled": false}})),
+        None,
+    )
+    .await
+    .expect(200);
+
+    // Act: a debit crosses the threshold, and the due work runs.
+    app.debit(&t.org_admin, wallet_id, json!({"granted_credits": "15"}))
+        .await
+        .expect(200);
+    app.advance_clock(&app.bootstrap, 0).await.expect(200);
+
+    // Assert: no paid credits were bought; the run failed and says why.
+    let read = wallet(app, &t.org_admin, wallet_id).await;
+    assert_eq!(decimal(&read, "paid_credits"), paid_before);
+    let run = last_run(&read);
+    assert_eq!(run["status"], "failed", "{run}");
+    assert_eq!(
+        run["error_code"], "declined:payment_provider_disabled",
+        "{run}"
+    );
+    let session_id = run["payment_session_id"].as_str().unwrap();
+    assert_eq!(
+        payment_session(app, &t.org_admin, session_id).await["status"],
+        "failed"
+    );
+    assert!(
+        lines_of_kind(app, &t.org_admin, wallet_id, "topup")
+            .await
+            .is_empty()
+    );
+    assert_audit_clean(app).await;
 }

@@ -406,6 +406,16 @@ impl ProviderResolver for ProviderRegistry {
             _ => None,
         }
     }
+
+    /// Enabled by the operator and with its credentials (the stored configuration as last
+    /// read): a switched-off provider charges no saved method.
+    fn takes_new_payments(&self, name: &str) -> bool {
+        let usable = {
+            let built = self.read();
+            built.config.enabled(name) && built.config.has_credentials(name)
+        };
+        usable && self.provider(name).is_some()
+    }
 }
 
 /// Deserializes a field that may be absent (keep), `null` (clear) or a value (set).

@@ -87,6 +87,20 @@ impl Payments {
                 )
                 .await;
         };
+        if !self.providers.takes_new_payments(&method.provider) {
+            // Switched off by the operator (the sandbox once a live provider is in use): a
+            // method saved through it must not keep buying credits.
+            return self
+                .fail_auto_topup(
+                    &session.id,
+                    "payment_provider_disabled",
+                    &format!(
+                        "provider {} is switched off; save the rule with a method of an enabled provider",
+                        method.provider
+                    ),
+                )
+                .await;
+        }
         // Elect one charger: created → capturing, naming the provider.
         let (stored, elected) = self
             .update_session(&session.id, |stored, now| {

@@ -36,6 +36,14 @@ use crate::ports::{PaymentProvider, PaymentStore};
 pub trait ProviderResolver: Send + Sync + std::fmt::Debug {
     /// The provider, or `None` when it is not configured.
     fn provider(&self, name: &str) -> Option<Arc<dyn PaymentProvider>>;
+
+    /// Whether the provider may start new payments: merchant-initiated charges of saved
+    /// methods (and, in the HTTP app, checkouts). A provider an operator switched off takes
+    /// no new money, while sessions already started through it still finish through
+    /// [`ProviderResolver::provider`]. Every configured provider, by default.
+    fn takes_new_payments(&self, name: &str) -> bool {
+        self.provider(name).is_some()
+    }
 }
 
 /// The payments service.
