@@ -13,8 +13,8 @@ use crate::wire::api;
 /// Whether repeating a request can do something twice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Safety {
-    /// A read, a delete, a refund with an `Idempotency-Key`, or a payment on an order (an
-    /// order accepts one successful payment).
+    /// A read, a delete, a cancel (a second one is refused), a refund with an
+    /// `Idempotency-Key`, or a payment on an order (an order accepts one successful payment).
     Idempotent,
     /// Creating an order: Revolut has no idempotency for it.
     NotIdempotent,

@@ -32,6 +32,22 @@ pub(crate) fn from_minor_units(minor: i64, currency: &str) -> Result<Money, Prov
         .map_err(|error| ProviderError::Protocol(format!("revolut sent a bad amount: {error}")))
 }
 
+/// `expire_pending_after` for a session open `ttl_seconds`: whole minutes rounded up, so the
+/// order never fails before the session expires (`PT3H`, `PT1H30M`, `PT5M`). `None` when
+/// Revolut's range (`PT1M`..`PT720H`) cannot hold it: no expiry is better than an early one.
+pub(crate) fn expire_pending_after(ttl_seconds: i64) -> Option<String> {
+    const MINUTES_MAX: i64 = 720 * 60;
+    let minutes = (ttl_seconds.max(1) + 59) / 60;
+    if minutes > MINUTES_MAX {
+        return None;
+    }
+    Some(match (minutes / 60, minutes % 60) {
+        (0, minutes) => format!("PT{minutes}M"),
+        (hours, 0) => format!("PT{hours}H"),
+        (hours, minutes) => format!("PT{hours}H{minutes}M"),
+    })
+}
+
 /// The last payment attempt of an order.
 fn last_payment(order: &Order) -> Option<&Payment> {
     order.payments.last()
@@ -202,6 +218,16 @@ mod tests {
         assert_eq!(from_minor_units(500, "gbp").unwrap(), money(dec!(5), "GBP"));
         assert!(from_minor_units(-1, "EUR").is_err());
         assert!(from_minor_units(1, "QQQ").is_err());
+    }
+
+    #[test]
+    fn pending_orders_expire_no_sooner_than_the_session() {
+        assert_eq!(expire_pending_after(3 * 3600).as_deref(), Some("PT3H"));
+        assert_eq!(expire_pending_after(5400).as_deref(), Some("PT1H30M"));
+        assert_eq!(expire_pending_after(61).as_deref(), Some("PT2M"));
+        assert_eq!(expire_pending_after(0).as_deref(), Some("PT1M"));
+        assert_eq!(expire_pending_after(720 * 3600).as_deref(), Some("PT720H"));
+        assert_eq!(expire_pending_after(720 * 3600 + 1), None);
     }
 
     #[test]

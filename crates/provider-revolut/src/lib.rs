@@ -21,6 +21,11 @@
 //! merchant-initiated charge the order is created by `prepare_saved_method_charge` and its id
 //! stored by the core before `charge_saved_method` pays it (see `merchant.rs`), so a repeat
 //! from another process or after a restart pays the same order.
+//!
+//! A checkout order is paid by the buyer alone (automatic capture), so it stays payable after
+//! purse expires the session unless it is closed: the payment sweep cancels it
+//! (`cancel_order`) before expiring the session, and every checkout order is also created
+//! with `expire_pending_after` no shorter than the session's TTL.
 
 mod client;
 mod convert;
@@ -245,6 +250,9 @@ impl PaymentProvider for RevolutProvider {
             metadata: BTreeMap::from([("session_id", request.session_id.clone())]),
             redirect_url: Some(request.return_url.clone()),
             customer: None,
+            // A second line of defence behind `cancel_order`: an order left open when purse
+            // expires the session would otherwise stay payable for good.
+            expire_pending_after: convert::expire_pending_after(request.ttl_seconds),
         };
         let order = self.create_order(&body).await?;
         let approval_url = order.checkout_url.clone().ok_or_else(|| {
@@ -271,6 +279,27 @@ impl PaymentProvider for RevolutProvider {
     async fn order_state(&self, order_id: &str) -> Result<OrderState, ProviderError> {
         let order = self.fetch_order(order_id).await?;
         convert::order_state(&order)
+    }
+
+    /// `POST /api/orders/{id}/cancel` (providers.md 2.6): allowed in `pending` or
+    /// `authorised`; any other state is refused with `422`, answered as `Protocol`. Repeating
+    /// it is safe: a second cancel is refused, and the order reads `cancelled`.
+    async fn cancel_order(&self, order_id: &str) -> Result<(), ProviderError> {
+        let path = format!("{}/{}/cancel", api::ORDERS_PATH, order_segment(order_id)?);
+        let response = self
+            .client
+            .call(Method::POST, &path, None, None, Safety::Idempotent)
+            .await?;
+        let order = order_from(response, "order")?;
+        if order.state == "cancelled" {
+            tracing::info!(order.id = %order.id, "revolut order cancelled");
+            Ok(())
+        } else {
+            Err(ProviderError::Protocol(format!(
+                "revolut answered the cancel of order {} with state `{}`",
+                order.id, order.state
+            )))
+        }
     }
 
     async fn refund(

@@ -43,6 +43,9 @@ impl RevolutProvider {
             customer: Some(CustomerRef {
                 id: Some(customer_id.to_owned()),
             }),
+            // The order is paid at once, and a retry pays the same stored order: it must not
+            // fail on its own meanwhile.
+            expire_pending_after: None,
         };
         let order = self.create_order(&body).await?;
         tracing::info!(session.id = %idempotency_key, order.id = %order.id, "revolut merchant-initiated order created");

@@ -27,6 +27,9 @@ pub(crate) struct OrderRequest {
     pub(crate) redirect_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) customer: Option<CustomerRef>,
+    /// ISO 8601 duration after which an unpaid `pending` order fails (`PT1M`..`PT720H`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) expire_pending_after: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -282,6 +282,49 @@ impl FakeRevolutServer {
         Some(redirect)
     }
 
+    /// The customer pressed Pay and the payment is in progress: a `pending` order becomes
+    /// `processing` until [`FakeRevolutServer::complete_payment`]. Returns whether it did.
+    pub fn start_payment(&self, order_id: &str) -> bool {
+        let mut state = lock(&self.state);
+        let payment_id = state.next_uuid();
+        let Some(order) = state.orders.get_mut(order_id) else {
+            return false;
+        };
+        if order.state != "pending" {
+            return false;
+        }
+        order.state = "processing".to_owned();
+        order.payments.push(FakePayment {
+            id: payment_id,
+            state: "authorisation_started".to_owned(),
+            decline_reason: None,
+            method_type: "card".to_owned(),
+            method_id: None,
+        });
+        true
+    }
+
+    /// The payment [`FakeRevolutServer::start_payment`] started completes
+    /// (`ORDER_COMPLETED`). Returns whether it did.
+    pub async fn complete_payment(&self, order_id: &str) -> bool {
+        let event = {
+            let mut state = lock(&self.state);
+            let Some(order) = state.orders.get_mut(order_id) else {
+                return false;
+            };
+            if order.state != "processing" {
+                return false;
+            }
+            order.state = "completed".to_owned();
+            if let Some(payment) = order.payments.last_mut() {
+                payment.state = "completed".to_owned();
+            }
+            event_body("ORDER_COMPLETED", order)
+        };
+        emit(&self.state, event).await;
+        true
+    }
+
     /// A payment attempt is declined; the order stays `pending` (`ORDER_PAYMENT_DECLINED`).
     pub async fn decline(&self, order_id: &str, reason: &str) {
         let event = {
@@ -530,23 +573,30 @@ fn order_json(state: &FakeState, order: &FakeOrder) -> Value {
     body
 }
 
-/// Checks the bearer key and the version header; `minimum` for saved-method endpoints.
-fn check(state: &Shared, headers: &HeaderMap, minimum: Option<&str>) -> Result<(), Box<Response>> {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned)
-    };
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Checks the bearer key only (cancel, where the version header is optional).
+fn check_key(state: &Shared, headers: &HeaderMap) -> Result<(), Box<Response>> {
     let expected = format!("Bearer {}", lock(state).secret_key);
-    if header("authorization").as_deref() != Some(expected.as_str()) {
+    if header_text(headers, "authorization").as_deref() != Some(expected.as_str()) {
         return Err(Box::new(error(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
             "Authentication failed",
         )));
     }
-    let Some(version) = header("revolut-api-version") else {
+    Ok(())
+}
+
+/// Checks the bearer key and the version header; `minimum` for saved-method endpoints.
+fn check(state: &Shared, headers: &HeaderMap, minimum: Option<&str>) -> Result<(), Box<Response>> {
+    check_key(state, headers)?;
+    let Some(version) = header_text(headers, "revolut-api-version") else {
         return Err(Box::new(error(
             StatusCode::BAD_REQUEST,
             "bad_request",
@@ -636,7 +686,8 @@ async fn cancel_order(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(response) = check(&state, &headers, None) {
+    // providers.md 2.6: `Revolut-Api-Version` is optional on cancel.
+    if let Err(response) = check_key(&state, &headers) {
         return *response;
     }
     let (body, event) = {

@@ -71,6 +71,7 @@ impl Payments {
                 cancel_url: start.cancel_url.clone(),
                 description: format!("purse top-up {}", start.amount.amount()),
                 save_payment_method: start.save_payment_method,
+                ttl_seconds: SESSION_TTL_SECONDS_DEFAULT,
             })
             .await?;
         let session = new_session(

@@ -4,7 +4,7 @@ use serde::Serialize;
 use time::Duration;
 
 use super::Payments;
-use crate::error::LedgerError;
+use crate::error::{LedgerError, ProviderError};
 use crate::id::PaymentSessionId;
 use crate::payment_session::PaymentStatus;
 use crate::ports::{CaptureOutcome, OrderState};
@@ -25,8 +25,9 @@ pub struct PaymentSweepReport {
 }
 
 impl Payments {
-    /// Expires unapproved sessions past `expires_at` (after asking the provider, so an order
-    /// paid without a webhook is credited instead) and resumes stuck sessions.
+    /// Expires unapproved sessions past `expires_at` (after canceling the order at a provider
+    /// where it could still be paid, and asking the provider, so an order paid without a
+    /// webhook is credited instead) and resumes stuck sessions.
     ///
     /// # Errors
     /// Store failures. Provider failures leave the session for the next sweep.
@@ -76,27 +77,62 @@ impl Payments {
         Ok(())
     }
 
+    /// Expires a `created` session past `expires_at`, once its provider order can no longer
+    /// take money.
+    ///
+    /// A provider whose orders can be paid without us (Revolut captures by itself) is asked
+    /// to cancel the order first, and the session expires only when the provider says the
+    /// order is canceled or failed. An order paid meanwhile, or being paid, is followed
+    /// instead: it is credited through the capture path. When the outcome is unknown (a
+    /// timeout, or a refusal the order's state does not explain) the session stays `created`,
+    /// so the next sweep asks again and a payment that lands meanwhile is still seen.
+    ///
+    /// A provider with nothing to cancel (its orders take no money until we capture them) is
+    /// asked for the order's state, so a capture that happened without a webhook is credited;
+    /// when it does not answer, the session expires anyway, because a capture reported later
+    /// still credits (`expired → captured`).
     async fn expire(&self, id: &PaymentSessionId) -> Result<bool, LedgerError> {
         let session = self.session(id).await?;
         if session.status != PaymentStatus::Created || session.expires_at > self.ledger.now() {
             return Ok(false);
         }
-        if let (Ok(provider), Some(order_id)) =
+        let (Ok(provider), Some(order_id)) =
             (self.provider(&session.provider), &session.provider_order_id)
-        {
-            match provider.order_state(order_id).await {
+        else {
+            return self.expire_created(id).await;
+        };
+        match provider.cancel_order(order_id).await {
+            Ok(()) => {}
+            Err(ProviderError::Unsupported(_)) => {
+                if let Ok(OrderState::Captured(
+                    CaptureOutcome::Completed { .. } | CaptureOutcome::Pending { .. },
+                )) = provider.order_state(order_id).await
+                {
+                    self.follow_order(&session, order_id).await?;
+                    return Ok(false);
+                }
+            }
+            Err(ProviderError::Timeout | ProviderError::Unavailable(_)) => return Ok(false),
+            // Refused: the order was paid, is being paid, or is closed already.
+            Err(_) => match provider.order_state(order_id).await {
                 Ok(OrderState::Captured(
                     CaptureOutcome::Completed { .. } | CaptureOutcome::Pending { .. },
                 )) => {
                     self.follow_order(&session, order_id).await?;
                     return Ok(false);
                 }
-                Ok(_) => {}
-                // Unknown at the provider: expire anyway when it does not answer; a capture
-                // reported later still credits (expired → captured).
-                Err(_) => {}
-            }
+                Ok(
+                    OrderState::Canceled
+                    | OrderState::Failed { .. }
+                    | OrderState::Captured(CaptureOutcome::Declined { .. }),
+                ) => {}
+                Ok(OrderState::Created | OrderState::Approved) | Err(_) => return Ok(false),
+            },
         }
+        self.expire_created(id).await
+    }
+
+    async fn expire_created(&self, id: &PaymentSessionId) -> Result<bool, LedgerError> {
         Ok(self
             .move_if(id, &[PaymentStatus::Created], PaymentStatus::Expired)
             .await?

@@ -18,6 +18,10 @@ pub struct CheckoutRequest {
     pub description: String,
     /// Whether to save the buyer's payment method for merchant-initiated charges.
     pub save_payment_method: bool,
+    /// How long the session waits for the buyer before it expires. A provider whose orders
+    /// stay payable on their own (Revolut) makes the order expire no sooner than this, as a
+    /// second line of defence behind [`PaymentProvider::cancel_order`].
+    pub ttl_seconds: i64,
 }
 
 /// A checkout the provider created.
@@ -213,6 +217,26 @@ pub trait PaymentProvider: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// `ProviderError::Timeout`/`Unavailable`/`Protocol`.
     async fn order_state(&self, order_id: &str) -> Result<OrderState, ProviderError>;
+
+    /// Cancels an order nobody has paid yet, so that it can no longer take money. The payment
+    /// sweep calls it before it expires a session whose provider order may still be open.
+    ///
+    /// `Ok(())` only when the provider says the order is canceled now. Canceling an order
+    /// that is already canceled may answer `Ok(())` or a refusal.
+    ///
+    /// The default answers `Unsupported`: right for providers where an order the buyer
+    /// approved takes no money until we capture it (PayPal, the sandbox), so an expired
+    /// session, which is never captured, cannot be paid.
+    ///
+    /// # Errors
+    /// - `Timeout`/`Unavailable`: unknown whether the order was canceled; ask again later.
+    /// - `Protocol`: refused, for example because the order was paid, is being paid or is
+    ///   already closed; [`PaymentProvider::order_state`] says which.
+    /// - `Unsupported`: the provider has nothing to cancel (the default).
+    async fn cancel_order(&self, order_id: &str) -> Result<(), ProviderError> {
+        let _ = order_id;
+        Err(ProviderError::Unsupported(self.name().to_owned()))
+    }
 
     /// Refunds (part of) a capture. Idempotent per `idempotency_key`.
     ///

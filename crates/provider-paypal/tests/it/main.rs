@@ -47,6 +47,7 @@ pub(crate) fn checkout_request(session_id: &str, amount: Decimal, save: bool) ->
         cancel_url: "https://app.example/cancel".to_owned(),
         description: "Wallet top-up".to_owned(),
         save_payment_method: save,
+        ttl_seconds: 3 * 3600,
     }
 }
 

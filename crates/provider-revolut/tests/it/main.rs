@@ -5,6 +5,7 @@
     reason = "test helpers outside #[test] functions panic on setup failures"
 )]
 
+mod expiry;
 mod orders;
 mod replicas;
 mod saved_methods;
@@ -52,6 +53,7 @@ pub(crate) fn checkout_request(session_id: &str, amount: Decimal) -> CheckoutReq
         cancel_url: "https://app.example/cancel".to_owned(),
         description: "Wallet top-up".to_owned(),
         save_payment_method: false,
+        ttl_seconds: 3 * 3600,
     }
 }
 

@@ -63,6 +63,10 @@ async fn create_pay_capture_refund_round_trip() {
     assert_eq!(body["currency"], "EUR");
     assert_eq!(body["merchant_order_data"]["reference"], "ps_1");
     assert_eq!(body["capture_mode"], "automatic");
+    assert_eq!(
+        body["expire_pending_after"], "PT3H",
+        "no sooner than the session"
+    );
     let refund_request = &fake.requests_to("POST", "/api/orders/")[0];
     assert_eq!(refund_request.header("idempotency-key"), Some("rf_1"));
 }
@@ -174,4 +178,60 @@ async fn a_read_that_keeps_timing_out_is_a_timeout() {
 
     assert!(matches!(result, Err(ProviderError::Timeout)), "{result:?}");
     assert_eq!(fake.count("GET", &path), 3);
+}
+
+#[tokio::test]
+async fn an_unpaid_order_is_cancelled_and_can_no_longer_be_paid() {
+    let (fake, provider, _clock) = setup().await;
+    let order_id = created_order(&provider, "ps_1").await;
+
+    provider.cancel_order(&order_id).await.unwrap();
+    let paid = fake.pay(&order_id, None).await;
+
+    assert_eq!(fake.order(&order_id).unwrap()["state"], "cancelled");
+    assert!(paid.is_none(), "a cancelled order takes no payment");
+    assert_eq!(
+        provider.order_state(&order_id).await.unwrap(),
+        OrderState::Canceled
+    );
+    assert_eq!(
+        fake.count("POST", &format!("/api/orders/{order_id}/cancel")),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_paid_or_paying_order_refuses_the_cancel() {
+    let (fake, provider, _clock) = setup().await;
+    let paid = created_order(&provider, "ps_1").await;
+    let paying = created_order(&provider, "ps_2").await;
+    fake.pay(&paid, None).await;
+    fake.start_payment(&paying);
+
+    let paid_cancel = provider.cancel_order(&paid).await;
+    let paying_cancel = provider.cancel_order(&paying).await;
+
+    assert!(
+        matches!(paid_cancel, Err(ProviderError::Protocol(_))),
+        "{paid_cancel:?}"
+    );
+    assert!(
+        matches!(paying_cancel, Err(ProviderError::Protocol(_))),
+        "{paying_cancel:?}"
+    );
+    assert_eq!(fake.order(&paid).unwrap()["state"], "completed");
+    assert_eq!(fake.order(&paying).unwrap()["state"], "processing");
+}
+
+#[tokio::test]
+async fn a_cancel_that_keeps_timing_out_is_a_timeout() {
+    let (fake, provider, _clock) = setup().await;
+    let order_id = created_order(&provider, "ps_1").await;
+    let path = format!("/api/orders/{order_id}/cancel");
+    fake.inject("POST", &path, Fault::Delay(Duration::from_millis(600)), 3);
+
+    let result = provider.cancel_order(&order_id).await;
+
+    assert!(matches!(result, Err(ProviderError::Timeout)), "{result:?}");
+    assert_eq!(fake.count("POST", &path), 3, "a cancel is safe to repeat");
 }
