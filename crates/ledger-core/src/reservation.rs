@@ -118,7 +118,26 @@ pub struct Reservation {
     pub ended_at: Option<OffsetDateTime>,
 }
 
+/// The metadata key that marks the hold of an admin refund's credits (its value names the
+/// payment session). Reserved: a caller's reservation cannot carry it.
+pub const REFUND_HOLD_KEY: &str = "refund_of";
+
+/// Whether reservation metadata (JSON text) carries [`REFUND_HOLD_KEY`] at its top level.
+pub fn metadata_marks_refund_hold(metadata: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(metadata)
+        .ok()
+        .is_some_and(|value| value.get(REFUND_HOLD_KEY).is_some())
+}
+
 impl Reservation {
+    /// Whether this is the hold of an admin refund in flight: only the refund ends it, never a
+    /// settle or a caller's release.
+    pub fn is_refund_hold(&self) -> bool {
+        self.metadata
+            .as_deref()
+            .is_some_and(metadata_marks_refund_hold)
+    }
+
     /// The status as a reader sees it at `now`: a held reservation past `expires_at` reads as
     /// expired even before the sweeper got to it.
     pub fn status_at(&self, now: OffsetDateTime) -> ReservationStatus {

@@ -138,7 +138,7 @@ impl Payments {
                 ttl_seconds: REFUND_HOLD_SECONDS,
                 metadata: Some(
                     serde_json::json!({
-                        "refund_of": session.id.as_str(),
+                        crate::reservation::REFUND_HOLD_KEY: session.id.as_str(),
                         "money": money.amount().to_string(),
                         "provider_key": provider_key,
                     })
@@ -235,7 +235,7 @@ impl Payments {
             }
             Err(error) => {
                 // Refused by the provider: nothing was refunded; free the credits.
-                self.ledger.release(&hold.id, "system").await?;
+                self.ledger.release_refund_hold(&hold.id).await?;
                 return Err(error.into());
             }
         };

@@ -119,6 +119,20 @@ impl Ledger {
             );
         }
         check_ttl(request.ttl_seconds)?;
+        if request
+            .metadata
+            .as_deref()
+            .is_some_and(crate::reservation::metadata_marks_refund_hold)
+        {
+            return Err(ValidationError::field(
+                "metadata",
+                format!(
+                    "the metadata key {} is reserved for refunds",
+                    crate::reservation::REFUND_HOLD_KEY
+                ),
+            )
+            .into());
+        }
         retry_on_conflict!(self.reserve_once(request).await)
     }
 
@@ -429,6 +443,9 @@ impl Ledger {
     ) -> Result<Settlement, LedgerError> {
         let now = self.now();
         let (mut uow, mut wallet, mut reservation) = self.lock_hold(reservation_id).await?;
+        if reservation.is_refund_hold() {
+            return Err(refund_hold_refused(reservation_id));
+        }
         match reservation.status {
             ReservationStatus::Settled => {
                 return if reservation.requested_amount == Some(actual) {
@@ -576,16 +593,29 @@ impl Ledger {
         reservation_id: &ReservationId,
         principal: &str,
     ) -> Result<Reservation, LedgerError> {
-        retry_on_conflict!(self.release_once(reservation_id, principal).await)
+        retry_on_conflict!(self.release_once(reservation_id, principal, false).await)
+    }
+
+    /// Releases the hold of an admin refund the provider refused (callers' releases refuse
+    /// refund holds).
+    pub(crate) async fn release_refund_hold(
+        &self,
+        reservation_id: &ReservationId,
+    ) -> Result<Reservation, LedgerError> {
+        retry_on_conflict!(self.release_once(reservation_id, "system", true).await)
     }
 
     async fn release_once(
         &self,
         reservation_id: &ReservationId,
         principal: &str,
+        refund_hold: bool,
     ) -> Result<Reservation, LedgerError> {
         let now = self.now();
         let (mut uow, mut wallet, mut reservation) = self.lock_hold(reservation_id).await?;
+        if reservation.is_refund_hold() != refund_hold {
+            return Err(refund_hold_refused(reservation_id));
+        }
         // Released or expired: the credits are back already; answer the reservation as it is
         // (expired reservations are treated as released).
         if matches!(
@@ -756,6 +786,17 @@ fn burn(journal: &mut JournalBuilder, wallet: &mut Wallet, amount: Credits) {
         -from_paid.value(),
         Account::Consumption,
     );
+}
+
+/// A settle or caller's release of an admin refund's hold (or the refund path naming a
+/// reservation that is not its hold).
+fn refund_hold_refused(reservation_id: &ReservationId) -> LedgerError {
+    LedgerError::conflict(
+        "refund_hold",
+        format!(
+            "reservation {reservation_id} holds the credits of a refund in flight; the refund ends it"
+        ),
+    )
 }
 
 fn check_ttl(ttl_seconds: Option<i64>) -> Result<(), LedgerError> {

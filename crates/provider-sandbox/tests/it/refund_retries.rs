@@ -404,3 +404,52 @@ async fn the_sandbox_answers_a_repeated_refund_key_with_the_same_refund() {
     assert_ne!(first.refund_id, other.refund_id);
     assert_eq!(refunded_at_sandbox(&fx, &session).await, dec!(20));
 }
+
+#[tokio::test]
+async fn a_refund_in_flight_holds_credits_no_caller_can_settle_release_or_forge() {
+    let (fx, session, _, payments) = completed(dec!(100), Script::Timeout).await;
+    assert!(payments.refund(&session.id, Some(dec!(25))).await.is_err());
+    let mut uow = fx.ledger.store().begin().await.unwrap();
+    let held = uow.held_reservations(&session.wallet_id).await.unwrap();
+    drop(uow);
+    assert_eq!(held.len(), 1);
+    let hold = &held[0];
+    assert!(hold.is_refund_hold());
+
+    let settled = fx
+        .ledger
+        .settle(&hold.id, credits(dec!(25)), "gateway")
+        .await;
+    let released = fx.ledger.release(&hold.id, "gateway").await;
+    let mut forged = fx.reserve(dec!(1));
+    forged.metadata = Some(format!(
+        r#"{{"refund_of": "{}", "money": "25", "provider_key": "stolen"}}"#,
+        session.id
+    ));
+    let forged = fx.ledger.reserve(&forged).await;
+
+    for refused in [settled.map(|_| ()), released.map(|_| ())] {
+        assert!(
+            matches!(
+                refused,
+                Err(LedgerError::Conflict {
+                    code: "refund_hold",
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
+    }
+    assert!(matches!(forged, Err(LedgerError::Invalid(_))), "{forged:?}");
+    let wallet = fx.wallet(&session).await;
+    assert_eq!(
+        wallet.held,
+        credits(dec!(25)),
+        "the refund's hold is still there"
+    );
+    assert_eq!(wallet.paid, credits(dec!(100)));
+    // The retry still ends it by applying the refund.
+    payments.refund(&session.id, Some(dec!(25))).await.unwrap();
+    assert_eq!(fx.wallet(&session).await.held, credits(dec!(0)));
+    fx.assert_audit_clean().await;
+}
