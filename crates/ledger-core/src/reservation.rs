@@ -133,9 +133,12 @@ impl Reservation {
     /// Whether this is the hold of an admin refund in flight: only the refund ends it, never a
     /// settle or a caller's release.
     pub fn is_refund_hold(&self) -> bool {
-        self.metadata
-            .as_deref()
-            .is_some_and(metadata_marks_refund_hold)
+        self.user_id.is_none()
+            && self.team_id.is_none()
+            && self
+                .metadata
+                .as_deref()
+                .is_some_and(metadata_marks_refund_hold)
     }
 
     /// The status as a reader sees it at `now`: a held reservation past `expires_at` reads as

@@ -12,7 +12,7 @@ use crate::journal::EntryKind;
 use crate::money::{Credits, Money};
 use crate::payment_session::{PaymentSession, PaymentStatus};
 use crate::ports::UnitOfWork;
-use crate::reservation::Reservation;
+use crate::reservation::{REFUND_HOLD_KEY, Reservation};
 use crate::service::hold::NewHold;
 use crate::wallet::FeeType;
 
@@ -42,6 +42,9 @@ struct RefundHoldNote {
     refund_of: String,
     money: Decimal,
     provider_key: String,
+    /// The caller's idempotency key the refund was asked with, if any.
+    #[serde(default)]
+    request_key: Option<String>,
 }
 
 /// The held credits of the admin refund of `session_id` in flight on a wallet the unit has
@@ -63,9 +66,23 @@ async fn in_flight(
 ) -> Result<Option<(Reservation, RefundHoldNote)>, LedgerError> {
     let held = uow.held_reservations(wallet_id).await?;
     Ok(held.into_iter().find_map(|hold| {
-        let note: RefundHoldNote = serde_json::from_str(hold.metadata.as_deref()?).ok()?;
+        let note = refund_note(&hold)?;
         (note.refund_of == session_id.as_str()).then_some((hold, note))
     }))
+}
+
+/// The note of a hold the refund path made: metadata that is a JSON object with
+/// [`REFUND_HOLD_KEY`] (a caller's reserve with such metadata is refused, so no caller can
+/// forge one, in any JSON shape) on a hold that names no user or team, as the refund's own.
+fn refund_note(hold: &Reservation) -> Option<RefundHoldNote> {
+    if hold.user_id.is_some() || hold.team_id.is_some() {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_str(hold.metadata.as_deref()?).ok()?;
+    if !value.is_object() || value.get(REFUND_HOLD_KEY).is_none() {
+        return None;
+    }
+    serde_json::from_value(value).ok()
 }
 
 /// The held credits of an admin refund and the idempotency key its provider call uses.
@@ -94,7 +111,9 @@ impl Payments {
             .await?
             .ok_or_else(|| LedgerError::not_found("wallet", &session.wallet_id))?;
         if let Some((hold, note)) = in_flight(uow.as_mut(), &wallet.id, &session.id).await? {
-            if note.money == money.amount() {
+            // The same refund again (a retry): the same money, and no other request key.
+            let same_request = request_key.is_none() || note.request_key.as_deref() == request_key;
+            if note.money == money.amount() && same_request {
                 return Ok(RefundHold {
                     id: hold.id,
                     credits: hold.amount,
@@ -138,9 +157,10 @@ impl Payments {
                 ttl_seconds: REFUND_HOLD_SECONDS,
                 metadata: Some(
                     serde_json::json!({
-                        crate::reservation::REFUND_HOLD_KEY: session.id.as_str(),
+                        REFUND_HOLD_KEY: session.id.as_str(),
                         "money": money.amount().to_string(),
                         "provider_key": provider_key,
+                        "request_key": request_key,
                     })
                     .to_string(),
                 ),

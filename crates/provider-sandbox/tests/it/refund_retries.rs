@@ -453,3 +453,76 @@ async fn a_refund_in_flight_holds_credits_no_caller_can_settle_release_or_forge(
     assert_eq!(fx.wallet(&session).await.held, credits(dec!(0)));
     fx.assert_audit_clean().await;
 }
+
+#[tokio::test]
+async fn metadata_shaped_like_a_refund_note_in_any_json_form_forges_nothing() {
+    let (fx, session, wrapped, payments) = completed(dec!(100), Script::WebhookFirst).await;
+    let spent = fx.ledger.reserve(&fx.reserve(dec!(99.99))).await.unwrap();
+    fx.ledger
+        .settle(&spent.id, credits(dec!(99.99)), "gateway")
+        .await
+        .unwrap();
+    // A caller's hold of the last cent, its metadata an array in the note's field order.
+    let mut forged = fx.reserve(dec!(0.01));
+    forged.metadata = Some(format!(r#"["{}", "100", "anything"]"#, session.id));
+    let forged = fx.ledger.reserve(&forged).await.unwrap();
+    assert!(!forged.is_refund_hold());
+
+    let refused = payments.refund(&session.id, None).await;
+
+    assert!(
+        matches!(
+            refused,
+            Err(LedgerError::Conflict {
+                code: "insufficient_balance_for_refund",
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    assert!(wrapped.keys().is_empty(), "the provider was not asked");
+    let wallet = fx.wallet(&session).await;
+    assert_eq!(wallet.debt, credits(dec!(0)));
+    assert_eq!(
+        wallet.held,
+        credits(dec!(0.01)),
+        "the caller's hold is untouched"
+    );
+    fx.assert_audit_clean().await;
+}
+
+#[tokio::test]
+async fn a_second_request_key_while_a_refund_is_in_flight_waits_instead_of_merging() {
+    let (fx, session, wrapped, payments) = completed(dec!(100), Script::Timeout).await;
+    assert!(
+        payments
+            .refund_with_key(&session.id, Some(dec!(10)), Some("k1"))
+            .await
+            .is_err()
+    );
+
+    let other = payments
+        .refund_with_key(&session.id, Some(dec!(10)), Some("k2"))
+        .await;
+    let retried = payments
+        .refund_with_key(&session.id, Some(dec!(10)), Some("k1"))
+        .await
+        .unwrap();
+
+    assert!(
+        matches!(
+            other,
+            Err(LedgerError::Conflict {
+                code: "refund_in_progress",
+                ..
+            })
+        ),
+        "{other:?}"
+    );
+    let keys = wrapped.keys();
+    assert_eq!(keys.len(), 2, "the other request reached no provider");
+    assert_eq!(keys[0], keys[1]);
+    assert_eq!(retried.refunded_amount, dec!(10));
+    assert_eq!(stored(&fx, &session).await.refunded_amount, dec!(10));
+    fx.assert_audit_clean().await;
+}
