@@ -148,10 +148,24 @@ fn decline_code(order: &Order) -> String {
         .unwrap_or_else(|| order.state.clone())
 }
 
-/// The order state table.
+/// Whether a payment attempt ended without paying (the order stays or goes back to `pending`).
+pub(crate) fn is_failed_attempt(state: &str) -> bool {
+    matches!(state, "declined" | "soft_declined" | "failed" | "cancelled")
+}
+
+/// The order state table. A `pending` order whose last attempt was declined is not final (a
+/// buyer may try again, providers.md 2.5), but it says a merchant-initiated charge failed.
 pub(crate) fn order_state(order: &Order) -> Result<OrderState, ProviderError> {
     match order.state.as_str() {
-        "pending" => Ok(OrderState::Created),
+        "pending" => Ok(match last_payment(order) {
+            Some(payment) if is_failed_attempt(&payment.state) => OrderState::AttemptDeclined {
+                code: payment
+                    .decline_reason
+                    .clone()
+                    .unwrap_or_else(|| payment.state.clone()),
+            },
+            _ => OrderState::Created,
+        }),
         "authorised" => Ok(OrderState::Approved),
         "cancelled" => Ok(OrderState::Canceled),
         "failed" => Ok(OrderState::Failed {

@@ -189,11 +189,7 @@ fn is_payable(order: &Order) -> bool {
         && order
             .payments
             .iter()
-            .all(|payment| is_failed(&payment.state))
-}
-
-fn is_failed(state: &str) -> bool {
-    matches!(state, "declined" | "soft_declined" | "failed" | "cancelled")
+            .all(|payment| convert::is_failed_attempt(&payment.state))
 }
 
 /// What the order shows of the charge; an attempt still under way is `Pending`.

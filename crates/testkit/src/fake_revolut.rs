@@ -39,6 +39,10 @@ pub enum PaymentScript {
     SoftDeclined,
     /// An `authentication_challenge` (3DS).
     Challenge,
+    /// Accepted (`authorisation_passed`) but not final: the order stays `processing` until
+    /// [`FakeRevolutServer::complete_payment`] or [`FakeRevolutServer::decline`]
+    /// (providers.md 6.8 item 3, 6.11: completed asynchronously).
+    Processing,
 }
 
 #[derive(Debug, Clone)]
@@ -304,8 +308,9 @@ impl FakeRevolutServer {
         true
     }
 
-    /// The payment [`FakeRevolutServer::start_payment`] started completes
-    /// (`ORDER_COMPLETED`). Returns whether it did.
+    /// The payment under way on a `processing` order (started by
+    /// [`FakeRevolutServer::start_payment`], or a merchant-initiated payment scripted
+    /// [`PaymentScript::Processing`]) completes (`ORDER_COMPLETED`). Returns whether it did.
     pub async fn complete_payment(&self, order_id: &str) -> bool {
         let event = {
             let mut state = lock(&self.state);
@@ -325,7 +330,9 @@ impl FakeRevolutServer {
         true
     }
 
-    /// A payment attempt is declined; the order stays `pending` (`ORDER_PAYMENT_DECLINED`).
+    /// A payment attempt is declined (`ORDER_PAYMENT_DECLINED`). On a `processing` order the
+    /// attempt under way is declined and the order goes back to `pending` (providers.md 2.12);
+    /// on a `pending` order a new declined attempt is recorded and the order stays `pending`.
     pub async fn decline(&self, order_id: &str, reason: &str) {
         let event = {
             let mut state = lock(&self.state);
@@ -333,13 +340,21 @@ impl FakeRevolutServer {
             let Some(order) = state.orders.get_mut(order_id) else {
                 return;
             };
-            order.payments.push(FakePayment {
-                id: payment_id,
-                state: "declined".to_owned(),
-                decline_reason: Some(reason.to_owned()),
-                method_type: "card".to_owned(),
-                method_id: None,
-            });
+            if order.state == "processing"
+                && let Some(payment) = order.payments.last_mut()
+            {
+                payment.state = "declined".to_owned();
+                payment.decline_reason = Some(reason.to_owned());
+                order.state = "pending".to_owned();
+            } else {
+                order.payments.push(FakePayment {
+                    id: payment_id,
+                    state: "declined".to_owned(),
+                    decline_reason: Some(reason.to_owned()),
+                    method_type: "card".to_owned(),
+                    method_id: None,
+                });
+            }
             event_body("ORDER_PAYMENT_DECLINED", order)
         };
         emit(&self.state, event).await;
@@ -844,16 +859,17 @@ async fn pay_order(
                 "Payment method is saved for the customer only",
             );
         }
+        let processing = script == Some(PaymentScript::Processing);
         let (payment_state, reason, challenge) = match script {
             Some(PaymentScript::Declined(reason)) => ("declined", Some(reason), false),
             Some(PaymentScript::SoftDeclined) => ("soft_declined", None, false),
             Some(PaymentScript::Challenge) => ("authentication_challenge", None, true),
-            None => ("authorisation_passed", None, false),
+            Some(PaymentScript::Processing) | None => ("authorisation_passed", None, false),
         };
         let declined = payment_state != "authorisation_passed";
         order.payments.push(FakePayment {
             id: payment_id.clone(),
-            state: if declined {
+            state: if declined || processing {
                 payment_state.to_owned()
             } else {
                 "completed".to_owned()
@@ -862,17 +878,22 @@ async fn pay_order(
             method_type: method.method_type.clone(),
             method_id: Some(method_id.to_owned()),
         });
-        if !declined {
-            order.state = "completed".to_owned();
-        }
-        let event = event_body(
-            if declined {
-                "ORDER_PAYMENT_DECLINED"
-            } else {
-                "ORDER_COMPLETED"
-            },
-            order,
-        );
+        let event = if processing {
+            order.state = "processing".to_owned();
+            None
+        } else {
+            if !declined {
+                order.state = "completed".to_owned();
+            }
+            event_body(
+                if declined {
+                    "ORDER_PAYMENT_DECLINED"
+                } else {
+                    "ORDER_COMPLETED"
+                },
+                order,
+            )
+        };
         let mut response = json!({
             "id": payment_id,
             "order_id": id,

@@ -6,7 +6,9 @@ use crate::error::{LedgerError, ProviderError};
 use crate::id::PaymentSessionId;
 use crate::money::{Credits, Money};
 use crate::payment_session::{PaymentSession, PaymentStatus};
-use crate::ports::{CaptureOutcome, PageRequest, PaymentProvider, PaymentSessionFilter};
+use crate::ports::{
+    CaptureOutcome, OrderState, PageRequest, PaymentProvider, PaymentSessionFilter,
+};
 use crate::service::AUTO_TOPUP_SURFACE;
 use crate::service::rules::month_key;
 use crate::topup_rule::{
@@ -228,6 +230,43 @@ impl Payments {
             (PaymentStatus::Capturing, Some(order_id)) => PreparedOrder::Ready(Some(order_id)),
             _ => PreparedOrder::Superseded,
         })
+    }
+
+    /// A rule's charge whose payment attempt was declined after the charge call answered
+    /// (the session is `captured` or `capturing`, the order unpaid again): the session fails
+    /// as a synchronous decline would, so the rule backs off and may start another top-up.
+    ///
+    /// The order is canceled at the provider first, so no later attempt can pay an order whose
+    /// session failed (nothing pays it again: the rule's next top-up is a new session with its
+    /// own order). A timeout leaves the session for the next sweep. A refused cancel is
+    /// answered by the order: paid, being paid or with an attempt under way is left for the
+    /// next sweep, which follows it; still declined, canceled or failed fails the session.
+    pub(super) async fn fail_declined_charge(
+        &self,
+        session: &PaymentSession,
+        order_id: &str,
+        code: &str,
+    ) -> Result<PaymentSession, LedgerError> {
+        let provider = self.provider(&session.provider)?;
+        match provider.cancel_order(order_id).await {
+            Ok(()) | Err(ProviderError::Unsupported(_)) => {}
+            Err(ProviderError::Timeout | ProviderError::Unavailable(_)) => {
+                return self.session(&session.id).await;
+            }
+            Err(_) => match provider.order_state(order_id).await {
+                Ok(
+                    OrderState::AttemptDeclined { .. }
+                    | OrderState::Canceled
+                    | OrderState::Failed { .. },
+                ) => {}
+                Ok(OrderState::Created | OrderState::Approved | OrderState::Captured(_))
+                | Err(_) => {
+                    return self.session(&session.id).await;
+                }
+            },
+        }
+        self.fail_auto_topup(&session.id, code, "the provider declined the charge")
+            .await
     }
 
     /// Records the order a charge reported, when the session does not hold it yet (providers

@@ -227,7 +227,16 @@ impl Payments {
                 )
                 .await
             }
-            Ok(OrderState::Created | OrderState::Approved) => self.session(&session.id).await,
+            // A rule's charge was declined after it was sent (the order is unpaid again):
+            // the same decline as a synchronous one. A buyer's checkout waits for another try.
+            Ok(OrderState::AttemptDeclined { code })
+                if session.surface == crate::service::AUTO_TOPUP_SURFACE =>
+            {
+                self.fail_declined_charge(session, order_id, &code).await
+            }
+            Ok(OrderState::Created | OrderState::Approved | OrderState::AttemptDeclined { .. }) => {
+                self.session(&session.id).await
+            }
             Err(ProviderError::Timeout | ProviderError::Unavailable(_)) => {
                 self.session(&session.id).await
             }

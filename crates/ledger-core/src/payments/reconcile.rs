@@ -126,7 +126,12 @@ impl Payments {
                     | OrderState::Failed { .. }
                     | OrderState::Captured(CaptureOutcome::Declined { .. }),
                 ) => {}
-                Ok(OrderState::Created | OrderState::Approved) | Err(_) => return Ok(false),
+                Ok(
+                    OrderState::Created
+                    | OrderState::Approved
+                    | OrderState::AttemptDeclined { .. },
+                )
+                | Err(_) => return Ok(false),
             },
         }
         self.expire_created(id).await
@@ -167,7 +172,7 @@ impl Payments {
                         let session = self.session(id).await?;
                         self.capture(&session).await
                     }
-                    OrderState::Created => {
+                    OrderState::Created | OrderState::AttemptDeclined { .. } => {
                         self.move_if(id, &[PaymentStatus::Capturing], PaymentStatus::Created)
                             .await?;
                         self.session(id).await
@@ -195,6 +200,8 @@ impl Payments {
     /// stored before the payment call, or reported by an earlier attempt) the order says what
     /// happened: paid or paying is followed, and an order still unpaid is charged again as
     /// that same order. Never a new one: for Revolut a new order would be a second charge.
+    /// An order whose payment attempt was declined (its answer lost) is followed too: the
+    /// charge failed as a decline, and the order is not paid a second time.
     async fn reconcile_auto_topup(
         &self,
         session: &crate::payment_session::PaymentSession,
@@ -203,7 +210,10 @@ impl Payments {
             let provider = self.provider(&session.provider)?;
             match provider.order_state(order_id).await? {
                 OrderState::Created | OrderState::Approved => {}
-                OrderState::Captured(_) | OrderState::Canceled | OrderState::Failed { .. } => {
+                OrderState::Captured(_)
+                | OrderState::AttemptDeclined { .. }
+                | OrderState::Canceled
+                | OrderState::Failed { .. } => {
                     return self.follow_order(session, order_id).await;
                 }
             }

@@ -67,6 +67,13 @@ pub enum OrderState {
     Approved,
     /// Captured (or completed, for providers that capture automatically).
     Captured(CaptureOutcome),
+    /// Unpaid again: its last payment attempt was declined or failed, and nothing was paid.
+    /// The order can still take another attempt (a buyer at the checkout page may try again),
+    /// so it is not final; a merchant-initiated charge that ends here was declined.
+    AttemptDeclined {
+        /// Why the attempt was declined, as the provider said.
+        code: String,
+    },
     /// Canceled or voided.
     Canceled,
     /// Failed or declined.

@@ -369,3 +369,35 @@ async fn checkout_orders_expire_at_revolut_no_sooner_than_the_session() {
         "the session's TTL is 3 hours"
     );
 }
+
+#[tokio::test]
+async fn a_buyer_whose_card_was_declined_may_pay_again_and_is_credited_once() {
+    // Arrange: the buyer's first attempt is declined; the order is `pending` again.
+    let world = World::new().await;
+    let (session, order_id) = world.checkout().await;
+    world.fake.decline(&order_id, "insufficient_funds").await;
+
+    // Act
+    let after_decline = world
+        .payments
+        .confirm(&session.id, None, "state")
+        .await
+        .unwrap();
+    world.fake.pay(&order_id, None).await.unwrap();
+    let paid = world
+        .payments
+        .confirm(&session.id, None, "state")
+        .await
+        .unwrap();
+
+    // Assert
+    assert_eq!(
+        after_decline.session().status,
+        PaymentStatus::Created,
+        "a declined attempt does not close a buyer's checkout"
+    );
+    assert_eq!(paid.session().status, PaymentStatus::Completed);
+    assert_eq!(world.paid_credits(&session).await, credits(dec!(25)));
+    assert_eq!(world.cancels(&order_id), 0);
+    world.assert_audits_clean().await;
+}

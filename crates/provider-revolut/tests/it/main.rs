@@ -7,6 +7,7 @@
 
 mod expiry;
 mod orders;
+mod processing_charges;
 mod replicas;
 mod saved_methods;
 mod webhooks;

@@ -90,7 +90,10 @@ async fn an_unpaid_or_declined_order_is_not_approved() {
     );
     assert_eq!(
         provider.order_state(&order_id).await.unwrap(),
-        OrderState::Created
+        OrderState::AttemptDeclined {
+            code: "insufficient_funds".to_owned()
+        },
+        "unpaid again, not final: the buyer may try again"
     );
 }
 

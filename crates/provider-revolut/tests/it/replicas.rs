@@ -37,19 +37,19 @@ impl ProviderResolver for Replica {
     }
 }
 
-struct World {
-    fake: FakeRevolutServer,
-    store: Arc<MemoryStore>,
-    clock: Arc<ManualClock>,
+pub(crate) struct World {
+    pub(crate) fake: FakeRevolutServer,
+    pub(crate) store: Arc<MemoryStore>,
+    pub(crate) clock: Arc<ManualClock>,
     ids: Arc<CounterIds>,
-    ledger: Ledger,
+    pub(crate) ledger: Ledger,
     org: OrgId,
     user: UserId,
     eur: Currency,
 }
 
 impl World {
-    async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         let fake = FakeRevolutServer::start().await;
         let store = Arc::new(MemoryStore::new());
         let clock = Arc::new(ManualClock::at(time::OffsetDateTime::now_utc()));
@@ -69,7 +69,7 @@ impl World {
 
     /// A `purse` process: its own payment service and a fresh adapter with empty memory,
     /// over the shared store.
-    fn replica(&self) -> Payments {
+    pub(crate) fn replica(&self) -> Payments {
         let adapter = RevolutProvider::with_clock(
             config(&self.fake, vec![self.fake.signing_secret()]),
             self.clock.clone(),
@@ -85,7 +85,7 @@ impl World {
 
     /// A wallet whose threshold rule buys 25 paid credits with a card saved at the fake,
     /// drawn below its threshold: the rule has started a paid top-up, not charged yet.
-    async fn rule_started_a_paid_top_up(&self) -> (Wallet, PaymentSession) {
+    pub(crate) async fn rule_started_a_paid_top_up(&self) -> (Wallet, PaymentSession) {
         let (customer, method) = self.fake.create_saved_card(SavedFor::Merchant);
         let method_id = PaymentMethodId::parse("pm_revolut1").unwrap();
         self.store
@@ -145,7 +145,7 @@ impl World {
         (wallet, self.session(&session_id).await)
     }
 
-    async fn wallet(&self, wallet: &Wallet) -> Wallet {
+    pub(crate) async fn wallet(&self, wallet: &Wallet) -> Wallet {
         self.ledger
             .store()
             .wallet(&wallet.id)
@@ -154,13 +154,13 @@ impl World {
             .unwrap()
     }
 
-    async fn session(&self, id: &PaymentSessionId) -> PaymentSession {
+    pub(crate) async fn session(&self, id: &PaymentSessionId) -> PaymentSession {
         self.store.payment_session(id).await.unwrap().unwrap()
     }
 
     /// The orders created at the fake for this session (`POST /api/orders` with its
     /// reference).
-    fn orders_created_for(&self, session: &PaymentSession) -> usize {
+    pub(crate) fn orders_created_for(&self, session: &PaymentSession) -> usize {
         self.fake
             .requests_to("POST", "/api/orders")
             .into_iter()
@@ -172,7 +172,7 @@ impl World {
     }
 
     /// The order the first payment request named (`POST /api/orders/{id}/payments`).
-    fn first_paid_order(&self) -> String {
+    pub(crate) fn first_paid_order(&self) -> String {
         let pay = &self.fake.requests_to("POST", "/api/orders/")[0];
         pay.path
             .trim_start_matches("/api/orders/")
@@ -181,7 +181,7 @@ impl World {
     }
 
     /// The payment attempts the fake recorded on an order.
-    fn payments_on(&self, order_id: &str) -> Vec<serde_json::Value> {
+    pub(crate) fn payments_on(&self, order_id: &str) -> Vec<serde_json::Value> {
         self.fake.order(order_id).unwrap()["payments"]
             .as_array()
             .unwrap()
@@ -202,7 +202,7 @@ impl World {
     }
 }
 
-fn credits(value: Decimal) -> Credits {
+pub(crate) fn credits(value: Decimal) -> Credits {
     Credits::try_new(value).unwrap()
 }
 
