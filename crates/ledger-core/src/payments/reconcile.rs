@@ -127,9 +127,7 @@ impl Payments {
                     | OrderState::Captured(CaptureOutcome::Declined { .. }),
                 ) => {}
                 Ok(
-                    OrderState::Created
-                    | OrderState::Approved
-                    | OrderState::AttemptDeclined { .. },
+                    OrderState::Created | OrderState::Approved | OrderState::AttemptDeclined { .. },
                 )
                 | Err(_) => return Ok(false),
             },
