@@ -246,6 +246,20 @@ pub struct JournalTransaction {
     pub wallet_lines: Vec<WalletLine>,
 }
 
+impl JournalTransaction {
+    /// Whether it lowered the available credits of `wallet_id` (its credits, less holds, or
+    /// raised its debt): what counts as a downward crossing for threshold rules.
+    pub fn lowers_available(&self, wallet_id: &crate::id::WalletId) -> bool {
+        self.wallet_lines
+            .iter()
+            .filter(|line| line.wallet_id == *wallet_id)
+            .any(|line| {
+                line.paid_delta + line.granted_delta - line.held_delta < Decimal::ZERO
+                    || line.debt_delta > Decimal::ZERO
+            })
+    }
+}
+
 /// The most postings the common transactions make (a settle: held, granted and paid legs).
 const POSTINGS_USUAL_MAX: usize = 6;
 

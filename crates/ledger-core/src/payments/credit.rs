@@ -109,7 +109,7 @@ impl Payments {
         }
         let rule_transactions = self
             .ledger
-            .evaluate_thresholds(uow.as_mut(), &mut wallet, now)
+            .evaluate_thresholds(uow.as_mut(), &mut wallet, now, false)
             .await?;
         uow.update_wallet(&wallet).await?;
         uow.append_journal(journal.finish()).await?;

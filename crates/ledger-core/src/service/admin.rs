@@ -374,7 +374,7 @@ impl Ledger {
         }
         let transaction = journal.finish();
         let rule_transactions = self
-            .evaluate_thresholds(uow.as_mut(), &mut from, now)
+            .evaluate_thresholds(uow.as_mut(), &mut from, now, true)
             .await?;
         uow.update_wallet(&from).await?;
         uow.update_wallet(&to).await?;
@@ -411,6 +411,8 @@ impl Ledger {
         let mut uow = self.store.begin().await?;
         let mut wallet = found(uow.lock_wallet(wallet_id).await, "wallet", wallet_id)?;
         wallet.ensure_not_terminated()?;
+        // Past its expiry a wallet is over, sweeper or not: a new expiry must not revive it.
+        ensure_not_expired(&wallet, now)?;
         if let Some(name) = &patch.name {
             wallet.name.clone_from(name);
         }
@@ -419,6 +421,16 @@ impl Ledger {
                 return Err(ValidationError::field(
                     "expiration_at",
                     "expiration_at must be in the future",
+                )
+                .into());
+            }
+            if let (Some(activates_at), Some(expiration_at)) = (wallet.activates_at, expiration_at)
+                && wallet.status == WalletStatus::Pending
+                && activates_at >= expiration_at
+            {
+                return Err(ValidationError::field(
+                    "expiration_at",
+                    "expiration_at must be after the pending wallet's activates_at",
                 )
                 .into());
             }
@@ -561,6 +573,19 @@ fn prepare_rules(
     now: OffsetDateTime,
     new_id: impl Fn() -> RuleId,
 ) -> Result<Vec<TopupRule>, LedgerError> {
+    // One rule, one entry: two copies of a rule would both inherit its state and fire twice
+    // for one period (or one crossing).
+    for (index, rule) in rules.iter().enumerate() {
+        if rule.id.as_str() != RULE_ID_UNSET
+            && rules[..index].iter().any(|earlier| earlier.id == rule.id)
+        {
+            return Err(ValidationError::field(
+                &format!("recurring_transaction_rules[{index}].id"),
+                format!("rule {} is listed twice", rule.id),
+            )
+            .into());
+        }
+    }
     rules
         .iter()
         .map(|rule| {

@@ -292,8 +292,9 @@ impl Ledger {
         wallet: &mut Wallet,
         transaction: JournalTransaction,
     ) -> Result<(), LedgerError> {
+        let lowered = transaction.lowers_available(&wallet.id);
         let rule_transactions = self
-            .evaluate_thresholds(uow, wallet, transaction.created_at)
+            .evaluate_thresholds(uow, wallet, transaction.created_at, lowered)
             .await?;
         uow.update_wallet(wallet).await?;
         uow.append_journal(transaction).await?;

@@ -38,6 +38,14 @@ impl Ledger {
         let now = self.now();
         let mut uow = self.store.begin().await?;
         let mut wallet = found(uow.lock_wallet(wallet_id).await, "wallet", wallet_id)?;
+        if wallet.status == WalletStatus::Pending && wallet.is_expired(now) {
+            // Expired before it was activated: the expiry sweep terminates it; an admin's
+            // activation is refused.
+            return match due_at {
+                Some(_) => Ok(None),
+                None => super::admin::ensure_not_expired(&wallet, now).map(|()| None),
+            };
+        }
         if let Some(due_at) = due_at {
             let due = wallet.status == WalletStatus::Pending
                 && wallet.activates_at.is_some_and(|at| at <= due_at);

@@ -27,13 +27,17 @@ pub const AUTO_TOPUP_SURFACE: &str = "auto_topup";
 const CATCH_UP_PERIODS_MAX: u32 = 1000;
 
 impl Ledger {
-    /// Arms and fires the wallet's THRESHOLD rules against its available balance. Answers the
-    /// journal transactions of granted top-ups, for the caller to append after its own.
+    /// Arms the wallet's THRESHOLD rules against its available balance, and fires them when
+    /// `lowered`: only an operation that lowered the available credits (a reserve, a settle
+    /// above nothing, a debit, an allocation out) is a downward crossing; a credit, a release
+    /// or a top-up never fires a rule, even below its threshold. Answers the journal
+    /// transactions of granted top-ups, for the caller to append after its own.
     pub(crate) async fn evaluate_thresholds(
         &self,
         uow: &mut dyn UnitOfWork,
         wallet: &mut Wallet,
         now: OffsetDateTime,
+        lowered: bool,
     ) -> Result<Vec<JournalTransaction>, LedgerError> {
         let mut transactions = Vec::new();
         if wallet.status != WalletStatus::Active || wallet.rules.is_empty() {
@@ -52,7 +56,7 @@ impl Ledger {
                 wallet.rules[index].armed = true;
                 continue;
             }
-            if wallet.available() == threshold {
+            if wallet.available() == threshold || !lowered {
                 continue;
             }
             if !wallet.rules[index].armed {
@@ -230,7 +234,7 @@ impl Ledger {
             return Ok(0);
         }
         transactions.extend(
-            self.evaluate_thresholds(uow.as_mut(), &mut wallet, now)
+            self.evaluate_thresholds(uow.as_mut(), &mut wallet, now, false)
                 .await?,
         );
         wallet.updated_at = now;

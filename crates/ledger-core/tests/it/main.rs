@@ -13,3 +13,4 @@ mod invariants;
 mod model;
 mod scenarios;
 mod support;
+mod wallet_edits;

@@ -552,6 +552,10 @@ impl Model {
         if wallet.status != WalletStatus::Pending {
             return Outcome::InvalidTransition;
         }
+        if wallet.expiration_at.is_some_and(|at| at <= self.now) {
+            // Expired before anyone activated it: refused; the sweeper terminates it.
+            return Outcome::Conflict;
+        }
         wallet.status = WalletStatus::Active;
         Outcome::Done
     }
