@@ -1,3 +1,5 @@
+use std::ops::Bound;
+
 use async_trait::async_trait;
 use ledger_core::cost_ticket::CostTicket;
 use ledger_core::cost_ticket::CostTicketStatus;
@@ -201,20 +203,35 @@ impl LedgerStore for MemoryStore {
                 .map(|t| t.id.clone())
                 .take(limit)
                 .collect(),
-            wallets_with_interval_rules: state
-                .wallets
-                .values()
-                .filter(|w| {
-                    w.status == WalletStatus::Active
-                        && w.rules.iter().any(|r| r.trigger == RuleTrigger::Interval)
-                })
-                .map(|w| w.id.clone())
-                .take(limit)
-                .collect(),
         };
         due.expired_reservations.sort();
         due.tickets_to_expire.sort();
         Ok(due)
+    }
+
+    async fn interval_rule_wallets(
+        &self,
+        after: Option<WalletId>,
+        limit: u32,
+    ) -> Result<Vec<Wallet>, StoreError> {
+        let state = self.state.lock().await;
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        // The map is ordered by wallet id, so the range is the keyset page.
+        let from = match after {
+            Some(ref after) => Bound::Excluded(after),
+            None => Bound::Unbounded,
+        };
+        Ok(state
+            .wallets
+            .range::<WalletId, _>((from, Bound::Unbounded))
+            .map(|(_, wallet)| wallet)
+            .filter(|w| {
+                w.status == WalletStatus::Active
+                    && w.rules.iter().any(|r| r.trigger == RuleTrigger::Interval)
+            })
+            .take(limit)
+            .cloned()
+            .collect())
     }
 
     async fn audit_snapshot(&self) -> Result<AuditSnapshot, StoreError> {

@@ -110,8 +110,6 @@ pub struct DueWork {
     pub wallets_to_expire: Vec<WalletId>,
     /// Open cost tickets whose `expires_at` has passed.
     pub tickets_to_expire: Vec<CostTicketId>,
-    /// ACTIVE wallets with interval rules (checked for due periods).
-    pub wallets_with_interval_rules: Vec<WalletId>,
 }
 
 impl DueWork {
@@ -121,7 +119,6 @@ impl DueWork {
             && self.wallets_to_activate.is_empty()
             && self.wallets_to_expire.is_empty()
             && self.tickets_to_expire.is_empty()
-            && self.wallets_with_interval_rules.is_empty()
     }
 }
 
@@ -230,6 +227,24 @@ pub trait LedgerStore: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// `StoreError::Unavailable` or `StoreError::Corrupt`.
     async fn due_work(&self, now: OffsetDateTime, limit: u32) -> Result<DueWork, StoreError>;
+
+    /// One page of the ACTIVE wallets that have at least one INTERVAL rule, due or not, in
+    /// ascending wallet id order: those whose id is greater than `after` (all when `None`), at
+    /// most `limit` of them.
+    ///
+    /// The sweep pages through them with the last id of each page as the next `after` (keyset
+    /// paging), so every such wallet is visited however many there are. Whether a period is
+    /// due is the core's calendar arithmetic, so the store cannot filter on it; the sweep
+    /// checks each snapshot and locks only the wallets with a due period. (`after` is owned
+    /// because mockall cannot mock an `Option<&T>` argument.)
+    ///
+    /// # Errors
+    /// `StoreError::Unavailable` or `StoreError::Corrupt`.
+    async fn interval_rule_wallets(
+        &self,
+        after: Option<WalletId>,
+        limit: u32,
+    ) -> Result<Vec<Wallet>, StoreError>;
 
     /// Everything the audit checks, read in one consistent snapshot.
     ///

@@ -1,4 +1,5 @@
-//! Background work: expiring holds and tickets, activating and expiring wallets.
+//! Background work: expiring holds and tickets, activating and expiring wallets, firing the
+//! due periods of interval rules.
 //!
 //! Safe with several processes on one store: every item is re-checked under its lock, so an
 //! item that another process already handled is skipped. Each item is processed exactly once.
@@ -9,9 +10,11 @@ use time::OffsetDateTime;
 use super::lifecycle::TerminationCause;
 use super::{Ledger, found, retry_on_conflict};
 use crate::cost_ticket::CostTicketStatus;
-use crate::error::LedgerError;
-use crate::id::{CostTicketId, ReservationId};
+use crate::error::{LedgerError, StoreError};
+use crate::id::{CostTicketId, ReservationId, WalletId};
 use crate::reservation::ReservationStatus;
+use crate::topup_rule::RuleTrigger;
+use crate::wallet::{Wallet, WalletStatus};
 
 /// The principal background work acts as.
 pub const SYSTEM_PRINCIPAL: &str = "system";
@@ -80,11 +83,47 @@ impl Ledger {
             }
         }
         // Interval rules last: a wallet that expired above is skipped by its status.
-        let due = self.store.due_work(self.now(), SWEEP_BATCH).await?;
-        for id in &due.wallets_with_interval_rules {
-            report.rule_periods_fired += self.fire_due_intervals(id).await?;
-        }
+        report.rule_periods_fired = self.fire_interval_rules().await?;
         Ok(report)
+    }
+
+    /// Fires the due periods of every ACTIVE wallet with an interval rule.
+    ///
+    /// Pages through all of them by wallet id (keyset), SWEEP_BATCH at a time, so no wallet is
+    /// starved however many there are. Each snapshot is checked without a lock and only a
+    /// wallet with a due period is locked and evaluated (`fire_due_intervals` re-checks under
+    /// the lock): a sweep costs one read per page plus one unit of work per due wallet, not one
+    /// per wallet. A snapshot is committed state and `last_period_fired` only grows, so the
+    /// unlocked check never skips a period due at `now`; one that falls due during the sweep,
+    /// or a rule saved after the page was read, is caught by the next sweep.
+    async fn fire_interval_rules(&self) -> Result<u64, LedgerError> {
+        let now = self.now();
+        let mut fired = 0;
+        let mut after: Option<WalletId> = None;
+        loop {
+            let page = self
+                .store
+                .interval_rule_wallets(after.clone(), SWEEP_BATCH)
+                .await?;
+            let Some(last) = page.last() else { break };
+            // The keyset must move forward, or a faulty store would make the sweep spin.
+            if let Some(after) = after.as_ref().filter(|after| page[0].id <= **after) {
+                return Err(StoreError::Corrupt(format!(
+                    "interval rule wallets after {after} answered {}",
+                    page[0].id
+                ))
+                .into());
+            }
+            let next = last.id.clone();
+            for wallet in page.iter().filter(|w| has_due_interval_period(w, now)) {
+                fired += self.fire_due_intervals(&wallet.id).await?;
+            }
+            if page.len() < usize::try_from(SWEEP_BATCH).unwrap_or(usize::MAX) {
+                break;
+            }
+            after = Some(next);
+        }
+        Ok(fired)
     }
 
     async fn expire_reservation(
@@ -132,4 +171,17 @@ impl Ledger {
         uow.commit().await?;
         Ok(true)
     }
+}
+
+/// Whether an unlocked snapshot of a wallet shows an interval period due at `now`: the same
+/// test `fire_due_intervals` makes under the lock, for the first period not yet fired.
+fn has_due_interval_period(wallet: &Wallet, now: OffsetDateTime) -> bool {
+    wallet.status == WalletStatus::Active
+        && !wallet.is_expired(now)
+        && wallet.rules.iter().any(|rule| {
+            rule.trigger == RuleTrigger::Interval
+                && rule
+                    .period_at(rule.last_period_fired.saturating_add(1))
+                    .is_some_and(|at| at <= now)
+        })
 }

@@ -329,6 +329,13 @@ impl LedgerStore for SharedFaultyStore {
     async fn due_work(&self, now: OffsetDateTime, limit: u32) -> Result<DueWork, StoreError> {
         self.0.inner.due_work(now, limit).await
     }
+    async fn interval_rule_wallets(
+        &self,
+        after: Option<WalletId>,
+        limit: u32,
+    ) -> Result<Vec<Wallet>, StoreError> {
+        self.0.inner.interval_rule_wallets(after, limit).await
+    }
     async fn audit_snapshot(&self) -> Result<AuditSnapshot, StoreError> {
         self.0.inner.audit_snapshot().await
     }

@@ -9,6 +9,7 @@ mod auto_topup_orders;
 mod concurrency;
 mod deleted_method;
 mod failures;
+mod interval_paging;
 mod invariants;
 mod model;
 mod scenarios;

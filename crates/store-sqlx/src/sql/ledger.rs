@@ -352,21 +352,32 @@ impl LedgerStore for Store {
                 limit,
             )
             .await?,
-            // `$1` is unused here; binding it keeps one helper for the five queries.
-            wallets_with_interval_rules: due_ids(
-                self,
-                r#"
-                SELECT wallet_id
-                FROM wallet
-                WHERE status = 'ACTIVE' AND has_interval_rule AND $1 = $1
-                ORDER BY wallet_id
-                LIMIT $2
-                "#,
-                now,
-                limit,
-            )
-            .await?,
         })
+    }
+
+    async fn interval_rule_wallets(
+        &self,
+        after: Option<WalletId>,
+        limit: u32,
+    ) -> Result<Vec<Wallet>, StoreError> {
+        // Served by the primary key in id order. With few such wallets among many, a partial
+        // index on (wallet_id) WHERE status = 'ACTIVE' AND has_interval_rule would let a page
+        // skip the others.
+        let mut query = QueryBuilder::<Db>::new(format!(
+            "SELECT {WALLET_COLUMNS} FROM wallet WHERE status = 'ACTIVE' AND has_interval_rule"
+        ));
+        if let Some(after) = &after {
+            query.push(" AND wallet_id > ");
+            query.push_bind(after.as_str().to_owned());
+        }
+        query.push(" ORDER BY wallet_id LIMIT ");
+        query.push_bind(i64::from(limit));
+        let rows: Vec<WalletRow> = query
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(fail("read interval rule wallets"))?;
+        decode_all(rows)
     }
 
     async fn audit_snapshot(&self) -> Result<AuditSnapshot, StoreError> {

@@ -5,7 +5,7 @@ use ledger_core::id::{OrgId, UserId};
 use ledger_core::journal::EntryKind;
 use ledger_core::money::Currency;
 use ledger_core::ports::{CostTicketFilter, PageRequest, WalletFilter, WalletLineFilter};
-use ledger_core::topup_rule::TopupRule;
+use ledger_core::topup_rule::{RuleTrigger, TopupRule};
 use ledger_core::wallet::{Owner, OwnerType, Wallet, WalletStatus};
 use time::Duration;
 
@@ -339,19 +339,12 @@ pub async fn due_work_lists_what_is_due_and_nothing_else(h: &Harness) {
     let mut expired_terminated = h.raw_wallet(h.user_owner());
     expired_terminated.status = WalletStatus::Terminated;
     expired_terminated.expiration_at = Some(now - Duration::days(1));
-    let mut with_rule = h.raw_wallet(h.user_owner());
-    with_rule.rules = interval_rule();
-    let mut pending_with_rule = h.raw_wallet(h.user_owner());
-    pending_with_rule.status = WalletStatus::Pending;
-    pending_with_rule.rules = interval_rule();
     for wallet in [
         &active,
         &pending_due,
         &pending_later,
         &expired,
         &expired_terminated,
-        &with_rule,
-        &pending_with_rule,
     ] {
         h.insert_raw_wallet(wallet).await;
     }
@@ -382,7 +375,6 @@ pub async fn due_work_lists_what_is_due_and_nothing_else(h: &Harness) {
     assert_eq!(due.wallets_to_activate, vec![pending_due.id]);
     assert_eq!(due.wallets_to_expire, vec![expired.id]);
     assert_eq!(due.tickets_to_expire, vec![ticket_due.id]);
-    assert_eq!(due.wallets_with_interval_rules, vec![with_rule.id]);
     assert!(
         h.store
             .ledger
@@ -410,4 +402,84 @@ pub async fn due_work_honours_its_limit(h: &Harness) {
 
     assert_eq!(due.expired_reservations.len(), 3);
     assert!(!due.is_empty());
+}
+
+/// The interval-rule wallets come in keyset pages: ACTIVE ones with an INTERVAL rule only, by
+/// ascending id, after the given id, at most `limit`.
+pub async fn interval_rule_wallets_page_active_wallets_with_an_interval_rule_by_id(h: &Harness) {
+    let mut listed = Vec::new();
+    for _ in 0..5 {
+        let mut wallet = h.raw_wallet(h.user_owner());
+        wallet.rules = interval_rule();
+        h.insert_raw_wallet(&wallet).await;
+        listed.push(wallet.id);
+    }
+    let no_rule = h.raw_wallet(h.user_owner());
+    let mut threshold_only = h.raw_wallet(h.user_owner());
+    threshold_only.rules = interval_rule();
+    threshold_only.rules[0].trigger = RuleTrigger::Threshold;
+    threshold_only.rules[0].interval = None;
+    threshold_only.rules[0].threshold_credits = Some(credits(5));
+    let mut pending = h.raw_wallet(h.user_owner());
+    pending.status = WalletStatus::Pending;
+    pending.rules = interval_rule();
+    let mut terminated = h.raw_wallet(h.user_owner());
+    terminated.status = WalletStatus::Terminated;
+    terminated.rules = interval_rule();
+    for wallet in [&no_rule, &threshold_only, &pending, &terminated] {
+        h.insert_raw_wallet(wallet).await;
+    }
+    listed.sort();
+    let store = &h.store.ledger;
+    let page_ids = |page: Vec<Wallet>| page.into_iter().map(|w| w.id).collect::<Vec<_>>();
+
+    let all = page_ids(store.interval_rule_wallets(None, 100).await.expect("page"));
+    let first = page_ids(store.interval_rule_wallets(None, 2).await.expect("page"));
+    let second = page_ids(
+        store
+            .interval_rule_wallets(first.last().cloned(), 2)
+            .await
+            .expect("page"),
+    );
+    let third = page_ids(
+        store
+            .interval_rule_wallets(second.last().cloned(), 2)
+            .await
+            .expect("page"),
+    );
+    let past_the_end = page_ids(
+        store
+            .interval_rule_wallets(third.last().cloned(), 2)
+            .await
+            .expect("page"),
+    );
+    let after_an_unlisted_id = page_ids(
+        store
+            .interval_rule_wallets(Some(no_rule.id.clone()), 100)
+            .await
+            .expect("page"),
+    );
+    let first_full = store
+        .interval_rule_wallets(Some(listed[0].clone()), 1)
+        .await
+        .expect("page");
+
+    assert_eq!(all, listed);
+    assert_eq!(first, listed[0..2]);
+    assert_eq!(second, listed[2..4]);
+    assert_eq!(third, listed[4..]);
+    assert!(past_the_end.is_empty(), "{past_the_end:?}");
+    let greater: Vec<_> = listed
+        .iter()
+        .filter(|id| **id > no_rule.id)
+        .cloned()
+        .collect();
+    assert_eq!(after_an_unlisted_id, greater);
+    assert_eq!(first_full.len(), 1);
+    assert_eq!(first_full[0].id, listed[1]);
+    assert_eq!(
+        first_full[0].rules,
+        interval_rule(),
+        "whole wallets, rules included"
+    );
 }

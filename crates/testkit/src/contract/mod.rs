@@ -157,6 +157,7 @@ macro_rules! storage_contract {
             wallet_lines_list_newest_first_with_kind_and_date_filters,
             due_work_lists_what_is_due_and_nothing_else,
             due_work_honours_its_limit,
+            interval_rule_wallets_page_active_wallets_with_an_interval_rule_by_id,
             organizations_round_trip_and_external_ids_are_unique,
             teams_round_trip_and_storing_again_replaces,
             users_round_trip_and_emails_are_unique_per_organization,

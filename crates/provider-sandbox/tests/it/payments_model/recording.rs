@@ -163,6 +163,14 @@ impl LedgerStore for RecordingStore {
         self.inner.due_work(now, limit).await
     }
 
+    async fn interval_rule_wallets(
+        &self,
+        after: Option<WalletId>,
+        limit: u32,
+    ) -> Result<Vec<Wallet>, StoreError> {
+        self.inner.interval_rule_wallets(after, limit).await
+    }
+
     async fn audit_snapshot(&self) -> Result<AuditSnapshot, StoreError> {
         self.inner.audit_snapshot().await
     }
