@@ -13,7 +13,8 @@ use crate::ports::AuditSnapshot;
 /// One broken invariant, with the ids that show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Breach {
-    /// Which invariant (`conservation`, `projection`, `non_negativity`, `holds`, `tenancy`).
+    /// Which invariant (`conservation`, `projection`, `non_negativity`, `holds`, `terminated`,
+    /// `tenancy`).
     pub invariant: &'static str,
     /// The wallet, transaction or account at fault.
     pub subject: String,
@@ -120,6 +121,20 @@ pub fn check(snapshot: &AuditSnapshot) -> AuditReport {
                     "held {} exceeds paid + granted {}",
                     wallet.held,
                     wallet.balance()
+                ),
+            });
+        }
+        if wallet.status == crate::wallet::WalletStatus::Terminated
+            && !(wallet.paid.is_zero() && wallet.granted.is_zero() && wallet.held.is_zero())
+        {
+            // Termination forfeits every credit and ends every hold; nothing credits a
+            // terminated wallet afterwards (debt may stay: it is owed, not held).
+            breaches.push(Breach {
+                invariant: "terminated",
+                subject: wallet.id.to_string(),
+                detail: format!(
+                    "terminated but holds paid {}, granted {}, held {}",
+                    wallet.paid, wallet.granted, wallet.held
                 ),
             });
         }

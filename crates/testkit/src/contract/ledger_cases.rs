@@ -585,11 +585,16 @@ pub async fn sweep_expires_holds_tickets_and_wallets_and_activates_pending_ones(
     h.assert_audit_clean().await;
 }
 
-/// The audit names the wallet whose balances disagree with its journal and holds.
+/// The audit names the wallet whose balances disagree with its journal and holds, and a
+/// terminated wallet that still holds credits.
 pub async fn audit_reports_projection_and_hold_breaches_with_ids(h: &Harness) {
     let mut wallet = h.raw_wallet(h.user_owner());
     wallet.paid = credits(5);
     h.insert_raw_wallet(&wallet).await;
+    let mut terminated = h.raw_wallet(h.user_owner());
+    terminated.status = WalletStatus::Terminated;
+    terminated.granted = credits(3);
+    h.insert_raw_wallet(&terminated).await;
     let reservation = h.raw_reservation(&wallet, credits(2));
     let mut uow = h.store.ledger.begin().await.expect("begin");
     uow.insert_reservation(&reservation).await.expect("insert");
@@ -612,7 +617,14 @@ pub async fn audit_reports_projection_and_hold_breaches_with_ids(h: &Harness) {
             .any(|b| b.invariant == "holds" && b.subject == subject),
         "{report:#?}"
     );
-    assert_eq!(report.wallets_checked, 1);
+    let terminated_breaches: Vec<_> = report
+        .breaches
+        .iter()
+        .filter(|b| b.invariant == "terminated")
+        .map(|b| b.subject.clone())
+        .collect();
+    assert_eq!(terminated_breaches, vec![terminated.id.to_string()]);
+    assert_eq!(report.wallets_checked, 2);
 }
 
 /// The audit names each transaction whose postings do not sum to zero, and only those, with
