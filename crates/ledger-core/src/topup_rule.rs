@@ -314,6 +314,18 @@ impl TopupRule {
         }
     }
 
+    /// The index of the interval rule's next period not fired yet, when it is due at `now`;
+    /// `None` for a threshold rule or when the next period is still ahead.
+    pub fn due_interval_period(&self, now: OffsetDateTime) -> Option<u32> {
+        if self.trigger != RuleTrigger::Interval {
+            return None;
+        }
+        let next = self.last_period_fired.checked_add(1)?;
+        self.period_at(next)
+            .is_some_and(|at| at <= now)
+            .then_some(next)
+    }
+
     /// The instant of period `k` (k ≥ 1) of an interval rule.
     pub fn period_at(&self, k: u32) -> Option<OffsetDateTime> {
         let started_at = self.started_at?;

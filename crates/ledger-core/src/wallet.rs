@@ -282,10 +282,15 @@ impl Wallet {
         self.expiration_at.is_some_and(|at| at <= now)
     }
 
+    /// Whether the wallet is ACTIVE and not past its expiry at `now` (the sweeper may not have
+    /// terminated an expired wallet yet).
+    pub fn is_active_at(&self, now: OffsetDateTime) -> bool {
+        self.status == WalletStatus::Active && !self.is_expired(now)
+    }
+
     /// Whether the wallet may pay a charge of `fee_type` in `currency` at `now`.
     pub fn is_usable(&self, now: OffsetDateTime, currency: Currency, fee_type: FeeType) -> bool {
-        self.status == WalletStatus::Active
-            && !self.is_expired(now)
+        self.is_active_at(now)
             && self.currency == currency
             && self.debt.is_zero()
             && self.pays(fee_type)

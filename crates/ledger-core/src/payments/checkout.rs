@@ -10,7 +10,7 @@ use crate::money::{Credits, Money};
 use crate::payment_session::{PaymentSession, PaymentStatus};
 use crate::ports::CheckoutRequest;
 use crate::service::NewWallet;
-use crate::wallet::{Owner, WalletStatus};
+use crate::wallet::Owner;
 
 /// How long an unapproved session lives by default (3 hours).
 pub const SESSION_TTL_SECONDS_DEFAULT: i64 = 3 * 3600;
@@ -105,7 +105,7 @@ impl Payments {
         let now = self.ledger.now();
         let existing = wallets
             .into_iter()
-            .filter(|wallet| wallet.status == WalletStatus::Active && !wallet.is_expired(now))
+            .filter(|wallet| wallet.is_active_at(now))
             .min_by(|a, b| {
                 a.priority
                     .cmp(&b.priority)

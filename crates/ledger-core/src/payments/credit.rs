@@ -9,7 +9,7 @@ use crate::journal::{Account, EntryKind, JournalBuilder, WalletPool};
 use crate::money::{Credits, Money};
 use crate::payment_session::{PaymentSession, PaymentStatus};
 use crate::service::admin::add_paid;
-use crate::wallet::{Wallet, WalletStatus};
+use crate::wallet::Wallet;
 
 /// A provider event to record in the same unit as its effect (applied at most once).
 #[derive(Debug, Clone, Copy)]
@@ -62,7 +62,7 @@ impl Payments {
             uow.commit().await?;
             return Ok(session);
         }
-        if wallet.status != WalletStatus::Active || wallet.is_expired(now) {
+        if !wallet.is_active_at(now) {
             // Terminated or expired since the snapshot: run again, crediting the owner's
             // current top-up wallet (credits put here would be forfeited).
             return Err(LedgerError::Store(crate::error::StoreError::Conflict(
@@ -130,9 +130,7 @@ impl Payments {
     ) -> Result<crate::id::WalletId, LedgerError> {
         let now = self.ledger.now();
         let wallet = self.ledger.store().wallet(&session.wallet_id).await?;
-        if wallet
-            .is_some_and(|wallet| wallet.status == WalletStatus::Active && !wallet.is_expired(now))
-        {
+        if wallet.is_some_and(|wallet| wallet.is_active_at(now)) {
             return Ok(session.wallet_id.clone());
         }
         let money = Money::try_new(session.amount, session.currency)

@@ -75,14 +75,10 @@ async fn in_flight(
 /// [`REFUND_HOLD_KEY`] (a caller's reserve with such metadata is refused, so no caller can
 /// forge one, in any JSON shape) on a hold that names no user or team, as the refund's own.
 fn refund_note(hold: &Reservation) -> Option<RefundHoldNote> {
-    if hold.user_id.is_some() || hold.team_id.is_some() {
+    if !hold.is_refund_hold() {
         return None;
     }
-    let value: serde_json::Value = serde_json::from_str(hold.metadata.as_deref()?).ok()?;
-    if !value.is_object() || value.get(REFUND_HOLD_KEY).is_none() {
-        return None;
-    }
-    serde_json::from_value(value).ok()
+    serde_json::from_str(hold.metadata.as_deref()?).ok()
 }
 
 /// The held credits of an admin refund and the idempotency key its provider call uses.

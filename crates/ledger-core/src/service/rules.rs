@@ -207,21 +207,16 @@ impl Ledger {
         let now = self.now();
         let mut uow = self.store.begin().await?;
         let mut wallet = found(uow.lock_wallet(wallet_id).await, "wallet", wallet_id)?;
-        if wallet.status != WalletStatus::Active || wallet.is_expired(now) {
+        if !wallet.is_active_at(now) {
             return Ok(0);
         }
         let mut fired = 0_u64;
         let mut transactions = Vec::new();
         for index in 0..wallet.rules.len() {
-            if wallet.rules[index].trigger != RuleTrigger::Interval {
-                continue;
-            }
             for _ in 0..CATCH_UP_PERIODS_MAX {
-                let next = wallet.rules[index].last_period_fired + 1;
-                match wallet.rules[index].period_at(next) {
-                    Some(at) if at <= now => {}
-                    _ => break,
-                }
+                let Some(next) = wallet.rules[index].due_interval_period(now) else {
+                    break;
+                };
                 wallet.rules[index].last_period_fired = next;
                 transactions.extend(
                     self.fire_rule(uow.as_mut(), &mut wallet, index, now)

@@ -13,8 +13,7 @@ use crate::cost_ticket::CostTicketStatus;
 use crate::error::{LedgerError, StoreError};
 use crate::id::{CostTicketId, ReservationId, WalletId};
 use crate::reservation::ReservationStatus;
-use crate::topup_rule::RuleTrigger;
-use crate::wallet::{Wallet, WalletStatus};
+use crate::wallet::Wallet;
 
 /// The principal background work acts as.
 pub const SYSTEM_PRINCIPAL: &str = "system";
@@ -176,12 +175,9 @@ impl Ledger {
 /// Whether an unlocked snapshot of a wallet shows an interval period due at `now`: the same
 /// test `fire_due_intervals` makes under the lock, for the first period not yet fired.
 fn has_due_interval_period(wallet: &Wallet, now: OffsetDateTime) -> bool {
-    wallet.status == WalletStatus::Active
-        && !wallet.is_expired(now)
-        && wallet.rules.iter().any(|rule| {
-            rule.trigger == RuleTrigger::Interval
-                && rule
-                    .period_at(rule.last_period_fired.saturating_add(1))
-                    .is_some_and(|at| at <= now)
-        })
+    wallet.is_active_at(now)
+        && wallet
+            .rules
+            .iter()
+            .any(|rule| rule.due_interval_period(now).is_some())
 }
