@@ -30,6 +30,25 @@ pub const KEY_LEN_MAX: usize = 255;
 /// How long keys are kept (at least; the worker purges older ones).
 pub const KEY_RETENTION: Duration = Duration::hours(24);
 
+/// The key a running request claimed, in its caller's scope: put in the request's extensions
+/// for a handler that makes its own idempotent call downstream (an admin refund's provider
+/// call), so it derives that call's key from exactly the key claimed here.
+#[derive(Debug, Clone)]
+pub struct ClaimedKey {
+    scope: String,
+    key: String,
+}
+
+impl ClaimedKey {
+    /// A short token unique per scope and key (the key itself may be long or hold characters
+    /// a provider refuses): the first 16 bytes of their SHA-256, in hex.
+    pub fn digest(&self) -> String {
+        let scoped = format!("{}\n{}", self.scope, self.key);
+        let digest = digest::digest(&digest::SHA256, scoped.as_bytes());
+        hex::encode(&digest.as_ref()[..16])
+    }
+}
+
 /// Middleware of the idempotent routes (inside authentication).
 pub async fn idempotency(
     State(state): State<AppState>,
@@ -63,7 +82,11 @@ pub async fn idempotency(
         .await?;
     match claim {
         IdempotencyClaim::Claimed => {
-            let request = Request::from_parts(parts, Body::from(bytes));
+            let mut request = Request::from_parts(parts, Body::from(bytes));
+            request.extensions_mut().insert(ClaimedKey {
+                scope: scope.clone(),
+                key: key.clone(),
+            });
             let response = next.run(request).await;
             store_outcome(&state, &scope, &key, response).await
         }

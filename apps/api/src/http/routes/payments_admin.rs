@@ -1,8 +1,8 @@
 //! Platform-admin payment routes: sessions across organizations, the provider configuration
 //! (secrets sealed, never returned) and refunds.
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Extension, State};
+use axum::http::StatusCode;
 use ledger_core::error::LedgerError;
 use ledger_core::id::PaymentSessionId;
 use ledger_core::money::Currency;
@@ -18,6 +18,7 @@ use crate::http::AppState;
 use crate::http::auth::{Permission, Principal};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Amount, Json, PageParams, Query, RangeEnd, parse_date_bound, parse_id};
+use crate::http::idempotency::ClaimedKey;
 use crate::payments_config::{Environment, PROVIDERS, PaymentsConfig, patch_field};
 use crate::secret_box::{SealedSecret, SecretBox};
 
@@ -339,7 +340,7 @@ pub struct RefundBody {
 async fn refund(
     State(state): State<AppState>,
     principal: Principal,
-    headers: HeaderMap,
+    claimed: Option<Extension<ClaimedKey>>,
     Json(body): Json<RefundBody>,
 ) -> ApiResult<axum::Json<Value>> {
     principal.require(Permission::Platform)?;
@@ -358,7 +359,9 @@ async fn refund(
         .refund_with_key(
             &id,
             body.amount.map(|amount| amount.0),
-            refund_key(&principal, &headers).as_deref(),
+            claimed
+                .map(|Extension(claimed)| claimed.digest())
+                .as_deref(),
         )
         .await;
     let result = match outcome {
@@ -406,17 +409,4 @@ async fn refund_refused(state: &AppState, id: &PaymentSessionId, message: String
         }
         _ => error,
     }
-}
-
-/// The refund's own idempotency token for the provider: a digest of the request's
-/// `Idempotency-Key` in the caller's scope (the key itself may be long or hold characters a
-/// provider refuses). `None` without the header.
-fn refund_key(principal: &Principal, headers: &HeaderMap) -> Option<String> {
-    let key = headers
-        .get(crate::http::idempotency::IDEMPOTENCY_KEY)?
-        .to_str()
-        .ok()?;
-    let scoped = format!("{}\n{key}", principal.idempotency_scope());
-    let digest = ring::digest::digest(&ring::digest::SHA256, scoped.as_bytes());
-    Some(hex::encode(&digest.as_ref()[..16]))
 }
