@@ -166,11 +166,7 @@ async fn a_capture_reported_after_expiry_still_credits() {
 #[tokio::test]
 async fn admin_refund_full_and_partial_take_back_paid_credits() {
     let fx = Fixture::new();
-    let session = fx.approved(dec!(40)).await;
-    fx.payments
-        .confirm(&session.id, None, "state-xyz")
-        .await
-        .unwrap();
+    let session = fx.completed(dec!(40)).await;
 
     let partial = fx
         .payments
@@ -193,11 +189,7 @@ async fn admin_refund_full_and_partial_take_back_paid_credits() {
 #[tokio::test]
 async fn refund_after_the_credits_were_spent_is_refused_and_changes_nothing() {
     let fx = Fixture::new();
-    let session = fx.approved(dec!(20)).await;
-    fx.payments
-        .confirm(&session.id, None, "state-xyz")
-        .await
-        .unwrap();
+    let session = fx.completed(dec!(20)).await;
     let hold = fx.ledger.reserve(&fx.reserve(dec!(15))).await.unwrap();
 
     let refused = fx.payments.refund(&session.id, None).await;
@@ -225,11 +217,7 @@ async fn refund_after_the_credits_were_spent_is_refused_and_changes_nothing() {
 #[tokio::test]
 async fn a_reversal_of_spent_credits_books_debt_that_blocks_reserves_until_repaid() {
     let fx = Fixture::new();
-    let session = fx.approved(dec!(20)).await;
-    fx.payments
-        .confirm(&session.id, None, "state-xyz")
-        .await
-        .unwrap();
+    let session = fx.completed(dec!(20)).await;
     let hold = fx.ledger.reserve(&fx.reserve(dec!(15))).await.unwrap();
     fx.ledger
         .settle(&hold.id, credits(dec!(15)), "gateway")
@@ -261,11 +249,7 @@ async fn a_reversal_of_spent_credits_books_debt_that_blocks_reserves_until_repai
         Err(LedgerError::InsufficientBalance { .. })
     ));
 
-    let top_up = fx.approved(dec!(25)).await;
-    fx.payments
-        .confirm(&top_up.id, None, "state-xyz")
-        .await
-        .unwrap();
+    let top_up = fx.completed(dec!(25)).await;
     let wallet = fx.wallet(&top_up).await;
     assert!(
         wallet.debt.is_zero(),

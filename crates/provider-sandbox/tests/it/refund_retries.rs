@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use ledger_core::money::Money;
 use ledger_core::payment_session::{PaymentSession, PaymentStatus};
-use ledger_core::payments::{Payments, ProviderResolver};
+use ledger_core::payments::Payments;
 use ledger_core::ports::{
     CaptureOutcome, CheckoutCreated, CheckoutRequest, MerchantCharge, OrderState, PaymentProvider,
     ProviderEvent, ProviderEventKind, RefundOutcome, WebhookRequest,
@@ -129,38 +129,25 @@ impl PaymentProvider for Wrapped {
     }
 }
 
-#[derive(Debug)]
-struct One(Arc<Wrapped>);
-
-impl ProviderResolver for One {
-    fn provider(&self, _name: &str) -> Option<Arc<dyn PaymentProvider>> {
-        Some(self.0.clone())
-    }
-}
-
 /// A completed session of `amount` and payments whose sandbox follows `script`.
 async fn completed(
     amount: Decimal,
     script: Script,
 ) -> (Fixture, PaymentSession, Arc<Wrapped>, Payments) {
     let fx = Fixture::new();
-    let session = fx.approved(amount).await;
-    fx.payments
-        .confirm(&session.id, None, "state-xyz")
-        .await
-        .unwrap();
+    let session = fx.completed(amount).await;
     let wrapped = Arc::new(Wrapped {
         sandbox: fx.sandbox.clone(),
         reporter: fx.payments.clone(),
         script,
         keys: Mutex::new(Vec::new()),
     });
-    let payments = Payments::new(
-        fx.ledger.clone(),
-        fx.payments.store().clone(),
-        Arc::new(One(wrapped.clone())),
-    );
+    let payments = fx.payments_with(wrapped.clone());
     (fx, session, wrapped, payments)
+}
+
+fn is_conflict<T>(outcome: &Result<T, LedgerError>, expected: &str) -> bool {
+    matches!(outcome, Err(LedgerError::Conflict { code, .. }) if *code == expected)
 }
 
 async fn stored(fx: &Fixture, session: &PaymentSession) -> PaymentSession {
@@ -179,6 +166,22 @@ async fn refunded_at_sandbox(fx: &Fixture, session: &PaymentSession) -> Decimal 
         .unwrap()
         .unwrap()
         .refunded
+}
+
+/// The sandbox refunded `refunded` in all, the wallet kept `paid`, no credits are left held
+/// and no debt was booked; both audits are clean.
+async fn assert_refunded_once(
+    fx: &Fixture,
+    session: &PaymentSession,
+    refunded: Decimal,
+    paid: Decimal,
+) {
+    assert_eq!(refunded_at_sandbox(fx, session).await, refunded);
+    let wallet = fx.wallet(session).await;
+    assert_eq!(wallet.paid, credits(paid));
+    assert_eq!(wallet.held, credits(dec!(0)));
+    assert_eq!(wallet.debt, credits(dec!(0)));
+    fx.assert_audit_clean().await;
 }
 
 #[tokio::test]
@@ -226,12 +229,7 @@ async fn retrying_a_refund_whose_answer_was_lost_refunds_once_with_the_same_key(
     let after = stored(&fx, &session).await;
     assert_eq!(after.refunded_amount, dec!(10), "refunded once");
     assert_eq!(after.applied_refund_ids.len(), 1);
-    assert_eq!(refunded_at_sandbox(&fx, &session).await, dec!(10));
-    let wallet = fx.wallet(&session).await;
-    assert_eq!(wallet.paid, credits(dec!(90)));
-    assert_eq!(wallet.held, credits(dec!(0)));
-    assert_eq!(wallet.debt, credits(dec!(0)));
-    fx.assert_audit_clean().await;
+    assert_refunded_once(&fx, &session, dec!(10), dec!(90)).await;
 }
 
 #[tokio::test]
@@ -273,16 +271,7 @@ async fn a_lost_answer_keeps_the_credits_held_until_the_retry_applies_the_same_r
     );
     // Another amount waits for the refund in flight; nothing changes.
     let other = payments.refund(&session.id, Some(dec!(5))).await;
-    assert!(
-        matches!(
-            other,
-            Err(LedgerError::Conflict {
-                code: "refund_in_progress",
-                ..
-            })
-        ),
-        "{other:?}"
-    );
+    assert!(is_conflict(&other, "refund_in_progress"), "{other:?}");
     assert_eq!(wrapped.keys().len(), 1);
 
     // The same refund again, with no request key: the hold in flight names the provider key.
@@ -291,12 +280,7 @@ async fn a_lost_answer_keeps_the_credits_held_until_the_retry_applies_the_same_r
     let keys = wrapped.keys();
     assert_eq!(keys[0], keys[1]);
     assert_eq!(retried.refunded_credits, credits(dec!(25)));
-    assert_eq!(refunded_at_sandbox(&fx, &session).await, dec!(25));
-    let wallet = fx.wallet(&session).await;
-    assert_eq!(wallet.paid, credits(dec!(75)));
-    assert_eq!(wallet.held, credits(dec!(0)));
-    assert_eq!(wallet.debt, credits(dec!(0)));
-    fx.assert_audit_clean().await;
+    assert_refunded_once(&fx, &session, dec!(25), dec!(75)).await;
 }
 
 #[tokio::test]
@@ -375,11 +359,7 @@ async fn a_webhook_of_other_money_leaves_the_refund_in_flight_held() {
 #[tokio::test]
 async fn the_sandbox_answers_a_repeated_refund_key_with_the_same_refund() {
     let fx = Fixture::new();
-    let session = fx.approved(dec!(50)).await;
-    fx.payments
-        .confirm(&session.id, None, "state-xyz")
-        .await
-        .unwrap();
+    let session = fx.completed(dec!(50)).await;
     let order_id = session.provider_order_id.as_deref().unwrap();
     let ten = Money::try_new(dec!(10), fx.usd).unwrap();
     let capture_id = stored(&fx, &session).await.provider_capture_id.unwrap();
@@ -429,16 +409,7 @@ async fn a_refund_in_flight_holds_credits_no_caller_can_settle_release_or_forge(
     let forged = fx.ledger.reserve(&forged).await;
 
     for refused in [settled.map(|_| ()), released.map(|_| ())] {
-        assert!(
-            matches!(
-                refused,
-                Err(LedgerError::Conflict {
-                    code: "refund_hold",
-                    ..
-                })
-            ),
-            "{refused:?}"
-        );
+        assert!(is_conflict(&refused, "refund_hold"), "{refused:?}");
     }
     assert!(matches!(forged, Err(LedgerError::Invalid(_))), "{forged:?}");
     let wallet = fx.wallet(&session).await;
@@ -471,13 +442,7 @@ async fn metadata_shaped_like_a_refund_note_in_any_json_form_forges_nothing() {
     let refused = payments.refund(&session.id, None).await;
 
     assert!(
-        matches!(
-            refused,
-            Err(LedgerError::Conflict {
-                code: "insufficient_balance_for_refund",
-                ..
-            })
-        ),
+        is_conflict(&refused, "insufficient_balance_for_refund"),
         "{refused:?}"
     );
     assert!(wrapped.keys().is_empty(), "the provider was not asked");
@@ -509,16 +474,7 @@ async fn a_second_request_key_while_a_refund_is_in_flight_waits_instead_of_mergi
         .await
         .unwrap();
 
-    assert!(
-        matches!(
-            other,
-            Err(LedgerError::Conflict {
-                code: "refund_in_progress",
-                ..
-            })
-        ),
-        "{other:?}"
-    );
+    assert!(is_conflict(&other, "refund_in_progress"), "{other:?}");
     let keys = wrapped.keys();
     assert_eq!(keys.len(), 2, "the other request reached no provider");
     assert_eq!(keys[0], keys[1]);

@@ -121,11 +121,7 @@ async fn allocating_paid_credits_into_a_wallet_in_debt_repays_the_debt_first() {
 #[tokio::test]
 async fn releasing_an_expired_reservation_answers_it_instead_of_refusing() {
     let fx = Fixture::new();
-    let session = fx.approved(dec!(10)).await;
-    fx.payments
-        .confirm(&session.id, None, "state-xyz")
-        .await
-        .unwrap();
+    let session = fx.completed(dec!(10)).await;
     let hold = fx.ledger.reserve(&fx.reserve(dec!(4))).await.unwrap();
 
     fx.clock.advance(time::Duration::minutes(5));
@@ -154,11 +150,7 @@ async fn releasing_an_expired_reservation_answers_it_instead_of_refusing() {
 #[tokio::test]
 async fn the_payments_audit_reports_a_session_credited_without_its_journal() {
     let fx = Fixture::new();
-    let session = fx.approved(dec!(10)).await;
-    fx.payments
-        .confirm(&session.id, None, "state-xyz")
-        .await
-        .unwrap();
+    let session = fx.completed(dec!(10)).await;
     let mut forged = fx
         .payments
         .store()
@@ -222,11 +214,7 @@ impl ScriptedSandbox {
     }
 
     fn payments(self: &std::sync::Arc<Self>, fx: &Fixture) -> ledger_core::payments::Payments {
-        ledger_core::payments::Payments::new(
-            fx.ledger.clone(),
-            fx.payments.store().clone(),
-            std::sync::Arc::new(Only(self.clone())),
-        )
+        fx.payments_with(self.clone())
     }
 }
 
@@ -292,26 +280,10 @@ impl ledger_core::ports::PaymentProvider for ScriptedSandbox {
     }
 }
 
-#[derive(Debug)]
-struct Only(std::sync::Arc<ScriptedSandbox>);
-
-impl ledger_core::payments::ProviderResolver for Only {
-    fn provider(
-        &self,
-        _name: &str,
-    ) -> Option<std::sync::Arc<dyn ledger_core::ports::PaymentProvider>> {
-        Some(self.0.clone())
-    }
-}
-
 #[tokio::test]
 async fn an_admin_refund_holds_its_credits_so_a_concurrent_spend_cannot_turn_it_into_debt() {
     let fx = Fixture::new();
-    let session = fx.approved(dec!(20)).await;
-    fx.payments
-        .confirm(&session.id, None, "state-xyz")
-        .await
-        .unwrap();
+    let session = fx.completed(dec!(20)).await;
     let racing = std::sync::Arc::new(ScriptedSandbox {
         spend_during_refund: Some(fx.reserve(dec!(15))),
         ..ScriptedSandbox::new(&fx)

@@ -23,6 +23,16 @@ impl ProviderResolver for Providers {
     }
 }
 
+/// A resolver that answers every provider name with the one provider.
+#[derive(Debug)]
+struct Only<P>(Arc<P>);
+
+impl<P: PaymentProvider + 'static> ProviderResolver for Only<P> {
+    fn provider(&self, _name: &str) -> Option<Arc<dyn PaymentProvider>> {
+        Some(self.0.clone())
+    }
+}
+
 pub(crate) struct Fixture {
     pub(crate) payments: Payments,
     pub(crate) ledger: Ledger,
@@ -84,6 +94,27 @@ impl Fixture {
             .await
             .unwrap();
         session
+    }
+
+    /// A checkout the buyer approved and the console confirmed: the session is completed and
+    /// its credits are paid into the wallet.
+    pub(crate) async fn completed(&self, amount: Decimal) -> PaymentSession {
+        let session = self.approved(amount).await;
+        self.payments
+            .confirm(&session.id, None, "state-xyz")
+            .await
+            .unwrap();
+        session
+    }
+
+    /// The payments service over the fixture's ledger and store, with `provider` answering
+    /// every provider name.
+    pub(crate) fn payments_with<P: PaymentProvider + 'static>(&self, provider: Arc<P>) -> Payments {
+        Payments::new(
+            self.ledger.clone(),
+            self.payments.store().clone(),
+            Arc::new(Only(provider)),
+        )
     }
 
     pub(crate) async fn wallet(&self, session: &PaymentSession) -> Wallet {

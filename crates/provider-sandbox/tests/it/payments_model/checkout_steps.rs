@@ -16,6 +16,21 @@ use super::world::{STATE, World, outcome};
 /// What a step answered: `(expected, actual)`.
 pub(super) type Answer = (Outcome, Outcome);
 
+/// The id of the order-approved event the sandbox page applies for an order.
+fn page_event_id(order_id: &str) -> String {
+    format!("sandbox-approved-{order_id}")
+}
+
+/// The order-approved event the sandbox page applies, as `apps/api`'s sandbox route does.
+fn page_approved_event(id: &PaymentSessionId, order_id: String) -> ProviderEvent {
+    ProviderEvent {
+        event_id: page_event_id(&order_id),
+        order_id: Some(order_id),
+        session_id: Some(id.to_string()),
+        kind: ProviderEventKind::OrderApproved,
+    }
+}
+
 impl World {
     /// A buyer starts a checkout for a target.
     pub(super) async fn start(&mut self, owner: usize, cents: i64) -> Answer {
@@ -51,13 +66,7 @@ impl World {
         let approved = self.sandbox.approve(&order_id).await;
         let expected = self.model.approve(session);
         if approved.is_ok() && event {
-            let event_id = format!("sandbox-approved-{order_id}");
-            let page_event = ProviderEvent {
-                event_id: event_id.clone(),
-                order_id: Some(order_id),
-                session_id: Some(id.to_string()),
-                kind: ProviderEventKind::OrderApproved,
-            };
+            let page_event = page_approved_event(&id, order_id);
             let applied = self
                 .payments
                 .apply_event(provider_sandbox::NAME, &page_event)
@@ -67,7 +76,7 @@ impl World {
                 applied.is_some(),
                 "the approved event names a known session"
             );
-            self.model.approved_event(session, &event_id);
+            self.model.approved_event(session, &page_event.event_id);
         }
         (expected, outcome(&approved.map_err(LedgerError::from)))
     }
@@ -129,13 +138,8 @@ impl World {
             self.model.sessions[session].order,
             SandboxOrderStatus::Approved | SandboxOrderStatus::Completed
         );
-        let event_id = format!("sandbox-approved-{order_id}");
-        let page_event = ProviderEvent {
-            event_id: event_id.clone(),
-            order_id: Some(order_id),
-            session_id: Some(id.to_string()),
-            kind: ProviderEventKind::OrderApproved,
-        };
+        let page_event = page_approved_event(&id, order_id);
+        let event_id = page_event.event_id.clone();
         let confirm = |payments: Payments, id: PaymentSessionId| {
             tokio::spawn(async move {
                 payments
@@ -239,7 +243,7 @@ impl World {
         }
         let (_, order_id) = self.session_ids(session);
         let event_id = match event {
-            None => format!("sandbox-approved-{order_id}"),
+            None => page_event_id(&order_id),
             Some(event) => format!("evt-approved-{order_id}-{event}"),
         };
         let actual = self
