@@ -24,7 +24,7 @@ use testkit::fake_revolut::{FakeRevolutServer, Fault};
 use testkit::{CounterIds, ManualClock};
 use time::Duration;
 
-use crate::{config, eur};
+use crate::{assert_audits_clean, config, eur, order_reaches};
 
 #[derive(Debug)]
 struct Only(Arc<RevolutProvider>);
@@ -123,21 +123,13 @@ impl World {
     }
 
     fn cancels(&self, order_id: &str) -> usize {
-        self.fake
-            .count("POST", &format!("/api/orders/{order_id}/cancel"))
+        self.fake.count("POST", &cancel_path(order_id))
     }
 
-    /// Waits, bounded, until the fake shows the order in `state` (a delayed request finishes
-    /// its work in the background after the client gave up).
-    async fn order_reaches(&self, order_id: &str, state: &str) {
-        let deadline = tokio::time::Instant::now() + StdDuration::from_secs(5);
-        while self.order_state(order_id) != state {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "order {order_id} never reached {state}"
-            );
-            tokio::time::sleep(StdDuration::from_millis(10)).await;
-        }
+    /// Every attempt at cancelling the order (the first and the adapter's two repeats) meets
+    /// `fault`.
+    fn fault_every_cancel(&self, order_id: &str, fault: Fault) {
+        self.fake.inject("POST", &cancel_path(order_id), fault, 3);
     }
 
     /// The lost `ORDER_COMPLETED` delivered after all, signed at the manual clock's time.
@@ -162,16 +154,19 @@ impl World {
     }
 
     async fn assert_audits_clean(&self) {
-        let sessions = ledger_core::payments::audit::audit_sessions(
-            self.ledger.store().as_ref(),
-            self.payments.store().as_ref(),
-        )
-        .await
-        .unwrap();
-        assert!(sessions.is_empty(), "payments audit: {sessions:#?}");
-        let report = self.ledger.audit().await.unwrap();
-        assert!(report.is_clean(), "audit: {:#?}", report.breaches);
+        assert_audits_clean(&self.ledger, &self.payments).await;
     }
+
+    /// The session completed with the checkout's 25 credited, and both audits are clean.
+    async fn assert_completed_and_credited(&self, session: &PaymentSession) {
+        assert_eq!(self.session(session).await.status, PaymentStatus::Completed);
+        assert_eq!(self.paid_credits(session).await, credits(dec!(25)));
+        self.assert_audits_clean().await;
+    }
+}
+
+fn cancel_path(order_id: &str) -> String {
+    format!("/api/orders/{order_id}/cancel")
 }
 
 fn credits(value: Decimal) -> Credits {
@@ -262,12 +257,7 @@ async fn an_order_being_paid_when_the_sweep_comes_is_followed_to_its_credit() {
         "waits for the payment"
     );
     assert_eq!(second.sessions_reconciled, 1);
-    assert_eq!(
-        world.session(&session).await.status,
-        PaymentStatus::Completed
-    );
-    assert_eq!(world.paid_credits(&session).await, credits(dec!(25)));
-    world.assert_audits_clean().await;
+    world.assert_completed_and_credited(&session).await;
 }
 
 #[tokio::test]
@@ -276,17 +266,12 @@ async fn a_cancel_that_times_out_leaves_the_session_open_and_the_next_sweep_expi
     let world = World::new().await;
     let (session, order_id) = world.checkout().await;
     world.pass_the_session_ttl();
-    world.fake.inject(
-        "POST",
-        &format!("/api/orders/{order_id}/cancel"),
-        Fault::Delay(StdDuration::from_millis(600)),
-        3,
-    );
+    world.fault_every_cancel(&order_id, Fault::Delay(StdDuration::from_millis(600)));
 
     // Act
     let first = world.payments.sweep().await.unwrap();
     let open = world.session(&session).await;
-    world.order_reaches(&order_id, "cancelled").await;
+    order_reaches(&world.fake, &order_id, "cancelled").await;
     let second = world.payments.sweep().await.unwrap();
 
     // Assert
@@ -310,12 +295,7 @@ async fn a_cancel_that_failed_leaves_the_session_open_and_a_payment_before_the_n
     let world = World::new().await;
     let (session, order_id) = world.checkout().await;
     world.pass_the_session_ttl();
-    world.fake.inject(
-        "POST",
-        &format!("/api/orders/{order_id}/cancel"),
-        Fault::ServerError,
-        3,
-    );
+    world.fault_every_cancel(&order_id, Fault::ServerError);
 
     // Act
     let first = world.payments.sweep().await.unwrap();
@@ -329,12 +309,7 @@ async fn a_cancel_that_failed_leaves_the_session_open_and_a_payment_before_the_n
     assert_eq!(first.sessions_expired, 0);
     assert_eq!(open.status, PaymentStatus::Created);
     assert_eq!(second.sessions_expired, 0);
-    assert_eq!(
-        world.session(&session).await.status,
-        PaymentStatus::Completed
-    );
-    assert_eq!(world.paid_credits(&session).await, credits(dec!(25)));
-    world.assert_audits_clean().await;
+    world.assert_completed_and_credited(&session).await;
 }
 
 #[tokio::test]

@@ -13,13 +13,42 @@ mod saved_methods;
 mod webhooks;
 
 use std::sync::Arc;
+use std::time::Duration as StdDuration;
 
+use ledger_core::Ledger;
 use ledger_core::money::{Currency, Money};
+use ledger_core::payments::Payments;
 use ledger_core::ports::{CheckoutRequest, PaymentProvider};
 use provider_revolut::{RevolutConfig, RevolutProvider, Secret};
 use rust_decimal::Decimal;
 use testkit::ManualClock;
 use testkit::fake_revolut::FakeRevolutServer;
+
+/// Both audits over the ledger and the payment sessions find nothing.
+pub(crate) async fn assert_audits_clean(ledger: &Ledger, payments: &Payments) {
+    let sessions = ledger_core::payments::audit::audit_sessions(
+        ledger.store().as_ref(),
+        payments.store().as_ref(),
+    )
+    .await
+    .unwrap();
+    assert!(sessions.is_empty(), "payments audit: {sessions:#?}");
+    let report = ledger.audit().await.unwrap();
+    assert!(report.is_clean(), "audit: {:#?}", report.breaches);
+}
+
+/// Waits, bounded, until the fake shows the order in `state` (a delayed request finishes its
+/// work in the background after the client gave up).
+pub(crate) async fn order_reaches(fake: &FakeRevolutServer, order_id: &str, state: &str) {
+    let deadline = tokio::time::Instant::now() + StdDuration::from_secs(5);
+    while fake.order(order_id).unwrap()["state"] != state {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "order {order_id} never reached {state}"
+        );
+        tokio::time::sleep(StdDuration::from_millis(10)).await;
+    }
+}
 
 pub(crate) fn eur(amount: Decimal) -> Money {
     Money::try_new(amount, Currency::parse("EUR").unwrap()).unwrap()

@@ -13,18 +13,15 @@ use rust_decimal_macros::dec;
 use testkit::fake_revolut::{Fault, PaymentScript};
 use time::Duration;
 
+use crate::assert_audits_clean;
 use crate::replicas::{World, credits};
 
-async fn assert_audits_clean(world: &World, payments: &Payments) {
-    let sessions = ledger_core::payments::audit::audit_sessions(
-        world.ledger.store().as_ref(),
-        payments.store().as_ref(),
-    )
-    .await
-    .unwrap();
-    assert!(sessions.is_empty(), "payments audit: {sessions:#?}");
-    let report = world.ledger.audit().await.unwrap();
-    assert!(report.is_clean(), "audit: {:#?}", report.breaches);
+/// Lets the session pass the stuck threshold, then sweeps.
+async fn sweep_once_stuck(world: &World, payments: &Payments) {
+    world
+        .clock
+        .advance(Duration::seconds(STUCK_AFTER_SECONDS + 1));
+    payments.sweep().await.unwrap();
 }
 
 /// The rule's charge is sent and Revolut answers `authorisation_passed` with the order
@@ -70,14 +67,8 @@ async fn a_charge_declined_after_it_was_recorded_pending_fails_as_a_decline() {
 
     // Act
     world.fake.decline(&order_id, "insufficient_funds").await;
-    world
-        .clock
-        .advance(Duration::seconds(STUCK_AFTER_SECONDS + 1));
-    payments.sweep().await.unwrap();
-    world
-        .clock
-        .advance(Duration::seconds(STUCK_AFTER_SECONDS + 1));
-    payments.sweep().await.unwrap();
+    sweep_once_stuck(&world, &payments).await;
+    sweep_once_stuck(&world, &payments).await;
 
     // Assert
     assert_eq!(charged.status, PaymentStatus::Captured, "recorded pending");
@@ -105,7 +96,7 @@ async fn a_charge_declined_after_it_was_recorded_pending_fails_as_a_decline() {
         "cancelled",
         "canceled at Revolut, so nothing can pay it after the session failed"
     );
-    assert_audits_clean(&world, &payments).await;
+    assert_audits_clean(&world.ledger, &payments).await;
 }
 
 #[tokio::test]
@@ -118,14 +109,8 @@ async fn a_charge_recorded_pending_that_completes_later_is_credited_once() {
 
     // Act: no webhook URL is set, so only the reconciler learns of the completion.
     assert!(world.fake.complete_payment(&order_id).await);
-    world
-        .clock
-        .advance(Duration::seconds(STUCK_AFTER_SECONDS + 1));
-    payments.sweep().await.unwrap();
-    world
-        .clock
-        .advance(Duration::seconds(STUCK_AFTER_SECONDS + 1));
-    payments.sweep().await.unwrap();
+    sweep_once_stuck(&world, &payments).await;
+    sweep_once_stuck(&world, &payments).await;
     let again = payments.reconcile(&session.id).await.unwrap();
 
     // Assert
@@ -136,7 +121,7 @@ async fn a_charge_recorded_pending_that_completes_later_is_credited_once() {
     assert!(after.rules[0].state.pending_session_id.is_none());
     assert_eq!(after.rules[0].state.consecutive_declines, 0);
     assert_eq!(world.payments_on(&order_id).len(), 1, "one payment");
-    assert_audits_clean(&world, &payments).await;
+    assert_audits_clean(&world.ledger, &payments).await;
 }
 
 #[tokio::test]
@@ -179,5 +164,5 @@ async fn a_declined_charge_whose_answer_was_lost_is_not_paid_again() {
     assert_eq!(after.paid, credits(dec!(0)));
     assert_rule_backed_off(&after, &session, "insufficient_funds");
     assert_eq!(world.fake.order(&order_id).unwrap()["state"], "cancelled");
-    assert_audits_clean(&world, &payments).await;
+    assert_audits_clean(&world.ledger, &payments).await;
 }

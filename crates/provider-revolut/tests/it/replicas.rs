@@ -25,7 +25,7 @@ use testkit::fake_revolut::{FakeRevolutServer, Fault, SavedFor};
 use testkit::{CounterIds, ManualClock};
 use time::Duration;
 
-use crate::config;
+use crate::{config, order_reaches};
 
 /// One replica's view of the providers: its own Revolut adapter.
 #[derive(Debug)]
@@ -187,19 +187,6 @@ impl World {
             .unwrap()
             .clone()
     }
-
-    /// Waits, bounded, until the fake shows the order in `state` (a delayed request finishes
-    /// its work in the background after the client gave up).
-    async fn order_reaches(&self, order_id: &str, state: &str) {
-        let deadline = tokio::time::Instant::now() + StdDuration::from_secs(5);
-        while self.fake.order(order_id).unwrap()["state"] != state {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "order {order_id} never reached {state}"
-            );
-            tokio::time::sleep(StdDuration::from_millis(10)).await;
-        }
-    }
 }
 
 pub(crate) fn credits(value: Decimal) -> Credits {
@@ -246,7 +233,7 @@ async fn a_charge_that_timed_out_after_paying_is_credited_by_another_replica_wit
     // Act
     let after_a = replica_a.charge_auto_topup(&session).await.unwrap();
     let order_id = world.first_paid_order();
-    world.order_reaches(&order_id, "completed").await;
+    order_reaches(&world.fake, &order_id, "completed").await;
     world
         .clock
         .advance(Duration::seconds(STUCK_AFTER_SECONDS + 1));
