@@ -2,35 +2,22 @@
 //! through them by wallet id instead of reading one batch (review 3, F1: wallet 201 onward
 //! never got its top-ups).
 
-use ledger_core::id::{RuleId, WalletId};
-use ledger_core::service::RULE_ID_UNSET;
-use ledger_core::topup_rule::{RuleInterval, RuleMethod, RuleTrigger, TopupRule};
+use ledger_core::id::WalletId;
+use ledger_core::topup_rule::{RuleInterval, RuleTrigger, TopupRule};
 use ledger_core::wallet::Owner;
 use rust_decimal_macros::dec;
 use time::Duration;
 
-use crate::support::{Fixture, credits};
+use crate::support::{Fixture, credits, fixed_rule};
 
 /// More than two pages of the sweep's batch of 200, with a partial last page.
 const DUE_WALLETS: usize = 450;
 
 fn granted_every(interval: RuleInterval) -> TopupRule {
     TopupRule {
-        id: RuleId::parse(RULE_ID_UNSET).unwrap(),
-        method: RuleMethod::Fixed,
-        trigger: RuleTrigger::Interval,
         interval: Some(interval),
-        threshold_credits: None,
-        target_ongoing_balance: None,
-        paid_credits: None,
         granted_credits: Some(credits(dec!(10))),
-        credit_type: None,
-        payment_method_id: None,
-        started_at: None,
-        last_period_fired: 0,
-        armed: true,
-        max_paid_credits_per_month: None,
-        state: Default::default(),
+        ..fixed_rule(RuleTrigger::Interval)
     }
 }
 

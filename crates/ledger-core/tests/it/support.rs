@@ -146,24 +146,35 @@ pub(crate) fn credits(value: Decimal) -> Credits {
     Credits::try_new(value).unwrap()
 }
 
-/// A FIXED threshold rule that buys 25 paid credits with `method` whenever the wallet's
-/// available credits drop below 10.
-pub(crate) fn paid_below_ten(method: &PaymentMethodId) -> TopupRule {
+/// A new FIXED rule of `trigger` with no interval, threshold, amounts or method yet, armed and
+/// with a fresh state: each test rule sets what it is about on top of it.
+pub(crate) fn fixed_rule(trigger: RuleTrigger) -> TopupRule {
     TopupRule {
         id: RuleId::parse(RULE_ID_UNSET).unwrap(),
         method: RuleMethod::Fixed,
-        trigger: RuleTrigger::Threshold,
+        trigger,
         interval: None,
-        threshold_credits: Some(credits(dec!(10))),
+        threshold_credits: None,
         target_ongoing_balance: None,
-        paid_credits: Some(credits(dec!(25))),
+        paid_credits: None,
         granted_credits: None,
         credit_type: None,
-        payment_method_id: Some(method.clone()),
+        payment_method_id: None,
         started_at: None,
         last_period_fired: 0,
         armed: true,
         max_paid_credits_per_month: None,
         state: Default::default(),
+    }
+}
+
+/// A FIXED threshold rule that buys 25 paid credits with `method` whenever the wallet's
+/// available credits drop below 10.
+pub(crate) fn paid_below_ten(method: &PaymentMethodId) -> TopupRule {
+    TopupRule {
+        threshold_credits: Some(credits(dec!(10))),
+        paid_credits: Some(credits(dec!(25))),
+        payment_method_id: Some(method.clone()),
+        ..fixed_rule(RuleTrigger::Threshold)
     }
 }

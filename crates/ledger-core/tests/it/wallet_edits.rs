@@ -3,33 +3,21 @@
 //! balance.
 
 use ledger_core::error::LedgerError;
-use ledger_core::id::RuleId;
-use ledger_core::service::{RULE_ID_UNSET, WalletPatch};
-use ledger_core::topup_rule::{RuleInterval, RuleMethod, RuleTrigger, TopupRule};
+use ledger_core::service::WalletPatch;
+use ledger_core::topup_rule::{RuleInterval, RuleTrigger, TopupRule};
 use ledger_core::wallet::{Owner, WalletStatus};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use time::Duration;
 
-use crate::support::{Fixture, credits};
+use crate::support::{Fixture, credits, fixed_rule};
 
 fn granted_rule(trigger: RuleTrigger, granted: Decimal) -> TopupRule {
     TopupRule {
-        id: RuleId::parse(RULE_ID_UNSET).unwrap(),
-        method: RuleMethod::Fixed,
-        trigger,
         interval: (trigger == RuleTrigger::Interval).then_some(RuleInterval::Monthly),
         threshold_credits: (trigger == RuleTrigger::Threshold).then(|| credits(dec!(20))),
-        target_ongoing_balance: None,
-        paid_credits: None,
         granted_credits: Some(credits(granted)),
-        credit_type: None,
-        payment_method_id: None,
-        started_at: None,
-        last_period_fired: 0,
-        armed: true,
-        max_paid_credits_per_month: None,
-        state: Default::default(),
+        ..fixed_rule(trigger)
     }
 }
 
