@@ -1,8 +1,8 @@
 //! # testkit
 //!
 //! Test support for purse, used only as a dev-dependency: a controllable clock, deterministic
-//! ids, fixtures, the storage contract suite, PostgreSQL test databases and fake payment
-//! providers.
+//! ids, fixtures, the storage contract suite, PostgreSQL test databases, fake payment
+//! providers and a pass-through store whose units of work a test can watch or break.
 //!
 //! Module owners (parallel work, keep out of each other's files): `contract` and `pg` belong to
 //! the storage work; `fake_paypal` and `fake_revolut` to the providers work.
@@ -13,6 +13,7 @@ pub mod fake_paypal;
 pub mod fake_revolut;
 mod ids;
 pub mod pg;
+pub mod tapped_store;
 
 pub use clock::ManualClock;
 pub use ids::CounterIds;

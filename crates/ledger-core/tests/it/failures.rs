@@ -10,26 +10,18 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
 use ledger_core::Ledger;
-use ledger_core::cost_ticket::CostTicket;
 use ledger_core::error::{LedgerError, StoreError};
-use ledger_core::id::{CostTicketId, OrgId, ReservationId, WalletId};
-use ledger_core::journal::{JournalTransaction, WalletLine};
-use ledger_core::money::Currency;
-use ledger_core::ports::{
-    AuditSnapshot, CostTicketFilter, DueWork, LedgerStore, MockLedgerStore, MockUnitOfWork, Page,
-    UnitOfWork, WalletFilter, WalletLineFilter,
-};
+use ledger_core::journal::JournalTransaction;
+use ledger_core::ports::{AuditSnapshot, MockLedgerStore, MockUnitOfWork};
 use ledger_core::reservation::{Reservation, ReservationStatus};
 use ledger_core::service::ATTEMPTS_MAX;
 use ledger_core::tenancy::WalletSettings;
 use ledger_core::wallet::{Owner, Wallet};
 use mockall::predicate::always;
 use rust_decimal_macros::dec;
-use store_memory::MemoryStore;
+use testkit::tapped_store::{Tap, TappedStore, UnitCall, UnitTap};
 use testkit::{CounterIds, ManualClock};
-use time::OffsetDateTime;
 
 use crate::support::{Fixture, credits};
 
@@ -239,7 +231,7 @@ async fn a_commit_that_keeps_conflicting_gives_up_after_attempts_max() {
     assert_eq!(attempts.load(Ordering::SeqCst), ATTEMPTS_MAX);
 }
 
-// A fault-injecting decorator over the real memory store.
+// A fault-injecting tap on the real memory store.
 
 /// Which call of a unit of work fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -252,166 +244,50 @@ enum Fault {
     CommitConflict(u32),
 }
 
-#[derive(Debug)]
+/// The armed fault, and how many commits the units begun since it was armed asked for (the
+/// refused ones and the one that went through; shared with the units' taps).
+#[derive(Debug, Default)]
 struct FaultyStore {
-    inner: MemoryStore,
     fault: Mutex<Option<Fault>>,
-    commits_refused: AtomicU32,
+    commits_seen: Arc<AtomicU32>,
 }
 
 impl FaultyStore {
-    fn new(inner: MemoryStore) -> Self {
-        Self {
-            inner,
-            fault: Mutex::new(None),
-            commits_refused: AtomicU32::new(0),
-        }
-    }
-
     fn arm(&self, fault: Fault) {
         *self.fault.lock().unwrap() = Some(fault);
-        self.commits_refused.store(0, Ordering::SeqCst);
+        self.commits_seen.store(0, Ordering::SeqCst);
     }
 }
 
+impl Tap for FaultyStore {
+    fn unit(&self) -> Box<dyn UnitTap> {
+        Box::new(FaultyUnit {
+            fault: *self.fault.lock().unwrap(),
+            commits_seen: self.commits_seen.clone(),
+        })
+    }
+}
+
+/// The tap of one unit: the fault armed when it began.
 struct FaultyUnit {
-    inner: Box<dyn UnitOfWork>,
     fault: Option<Fault>,
-    store: Arc<FaultyStore>,
+    commits_seen: Arc<AtomicU32>,
 }
 
-/// The decorator is shared through an `Arc` so units can count refused commits.
-#[derive(Debug, Clone)]
-struct SharedFaultyStore(Arc<FaultyStore>);
-
-#[async_trait]
-impl LedgerStore for SharedFaultyStore {
-    async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
-        let fault = *self.0.fault.lock().unwrap();
-        Ok(Box::new(FaultyUnit {
-            inner: self.0.inner.begin().await?,
-            fault,
-            store: self.0.clone(),
-        }))
-    }
-    async fn wallet(&self, id: &WalletId) -> Result<Option<Wallet>, StoreError> {
-        self.0.inner.wallet(id).await
-    }
-    async fn list_wallets(&self, filter: &WalletFilter) -> Result<Page<Wallet>, StoreError> {
-        self.0.inner.list_wallets(filter).await
-    }
-    async fn cascade_wallets(
-        &self,
-        org_id: &OrgId,
-        owners: &[Owner],
-        currency: Currency,
-    ) -> Result<Vec<Wallet>, StoreError> {
-        self.0.inner.cascade_wallets(org_id, owners, currency).await
-    }
-    async fn reservation(&self, id: &ReservationId) -> Result<Option<Reservation>, StoreError> {
-        self.0.inner.reservation(id).await
-    }
-    async fn cost_ticket(&self, id: &CostTicketId) -> Result<Option<CostTicket>, StoreError> {
-        self.0.inner.cost_ticket(id).await
-    }
-    async fn list_cost_tickets(
-        &self,
-        filter: &CostTicketFilter,
-    ) -> Result<Page<CostTicket>, StoreError> {
-        self.0.inner.list_cost_tickets(filter).await
-    }
-    async fn wallet_lines(
-        &self,
-        filter: &WalletLineFilter,
-    ) -> Result<Page<WalletLine>, StoreError> {
-        self.0.inner.wallet_lines(filter).await
-    }
-    async fn due_work(&self, now: OffsetDateTime, limit: u32) -> Result<DueWork, StoreError> {
-        self.0.inner.due_work(now, limit).await
-    }
-    async fn interval_rule_wallets(
-        &self,
-        after: Option<WalletId>,
-        limit: u32,
-    ) -> Result<Vec<Wallet>, StoreError> {
-        self.0.inner.interval_rule_wallets(after, limit).await
-    }
-    async fn audit_snapshot(&self) -> Result<AuditSnapshot, StoreError> {
-        self.0.inner.audit_snapshot().await
-    }
-}
-
-#[async_trait]
-impl UnitOfWork for FaultyUnit {
-    async fn lock_wallet(&mut self, id: &WalletId) -> Result<Option<Wallet>, StoreError> {
-        self.inner.lock_wallet(id).await
-    }
-    async fn cascade_wallets(
-        &mut self,
-        org_id: &OrgId,
-        owners: &[Owner],
-        currency: Currency,
-    ) -> Result<Vec<Wallet>, StoreError> {
-        self.inner.cascade_wallets(org_id, owners, currency).await
-    }
-    async fn insert_wallet(&mut self, wallet: &Wallet) -> Result<(), StoreError> {
-        self.inner.insert_wallet(wallet).await
-    }
-    async fn update_wallet(&mut self, wallet: &Wallet) -> Result<(), StoreError> {
-        self.inner.update_wallet(wallet).await
-    }
-    async fn append_journal(&mut self, transaction: JournalTransaction) -> Result<(), StoreError> {
-        if self.fault == Some(Fault::AppendJournal) {
-            return Err(unavailable());
+impl UnitTap for FaultyUnit {
+    fn before(&mut self, call: UnitCall) -> Result<(), StoreError> {
+        match (self.fault, call) {
+            (Some(Fault::AppendJournal), UnitCall::AppendJournal)
+            | (Some(Fault::UpdateReservation), UnitCall::UpdateReservation) => Err(unavailable()),
+            (Some(Fault::CommitConflict(times)), UnitCall::Commit)
+                if self.commits_seen.fetch_add(1, Ordering::SeqCst) < times =>
+            {
+                Err(StoreError::Conflict(
+                    "could not serialize access".to_owned(),
+                ))
+            }
+            _ => Ok(()),
         }
-        self.inner.append_journal(transaction).await
-    }
-    async fn lock_reservation(
-        &mut self,
-        id: &ReservationId,
-    ) -> Result<Option<Reservation>, StoreError> {
-        self.inner.lock_reservation(id).await
-    }
-    async fn held_reservations(
-        &mut self,
-        wallet_id: &WalletId,
-    ) -> Result<Vec<Reservation>, StoreError> {
-        self.inner.held_reservations(wallet_id).await
-    }
-    async fn insert_reservation(&mut self, reservation: &Reservation) -> Result<(), StoreError> {
-        self.inner.insert_reservation(reservation).await
-    }
-    async fn update_reservation(&mut self, reservation: &Reservation) -> Result<(), StoreError> {
-        if self.fault == Some(Fault::UpdateReservation) {
-            return Err(unavailable());
-        }
-        self.inner.update_reservation(reservation).await
-    }
-    async fn lock_cost_ticket(
-        &mut self,
-        id: &CostTicketId,
-    ) -> Result<Option<CostTicket>, StoreError> {
-        self.inner.lock_cost_ticket(id).await
-    }
-    async fn insert_cost_ticket(&mut self, ticket: &CostTicket) -> Result<(), StoreError> {
-        self.inner.insert_cost_ticket(ticket).await
-    }
-    async fn update_cost_ticket(&mut self, ticket: &CostTicket) -> Result<(), StoreError> {
-        self.inner.update_cost_ticket(ticket).await
-    }
-    async fn wallet_settings(&mut self, org_id: &OrgId) -> Result<WalletSettings, StoreError> {
-        self.inner.wallet_settings(org_id).await
-    }
-    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        if let Some(Fault::CommitConflict(times)) = self.fault
-            && self.store.commits_refused.fetch_add(1, Ordering::SeqCst) < times
-        {
-            // Dropping the inner unit rolls it back, as a refused database commit does.
-            return Err(StoreError::Conflict(
-                "could not serialize access".to_owned(),
-            ));
-        }
-        self.inner.commit().await
     }
 }
 
@@ -424,9 +300,12 @@ struct FaultyFixture {
 impl FaultyFixture {
     fn new() -> Self {
         let fx = Fixture::new();
-        let faulty = Arc::new(FaultyStore::new((*fx.store).clone()));
+        let faulty = Arc::new(FaultyStore::default());
         let ledger = Ledger::new(
-            Arc::new(SharedFaultyStore(faulty.clone())),
+            Arc::new(TappedStore::new(
+                Arc::new((*fx.store).clone()),
+                faulty.clone(),
+            )),
             fx.clock.clone(),
             Arc::new(CounterIds::default()),
         );
@@ -516,12 +395,18 @@ async fn a_reserve_and_a_settle_retried_after_conflicts_apply_once() {
         .reserve(&ff.fx.reserve_request(dec!(6)))
         .await
         .unwrap();
+    assert_eq!(
+        ff.faulty.commits_seen.load(Ordering::SeqCst),
+        4,
+        "three commits refused, the fourth applied"
+    );
     ff.faulty.arm(Fault::CommitConflict(ATTEMPTS_MAX - 1));
     let settlement = ff
         .ledger
         .settle(&hold.id, credits(dec!(5)), "gateway")
         .await
         .unwrap();
+    assert_eq!(ff.faulty.commits_seen.load(Ordering::SeqCst), ATTEMPTS_MAX);
 
     assert_eq!(settlement.settled_amount.value(), dec!(5));
     let stored = ff
@@ -569,10 +454,7 @@ async fn a_reserve_whose_commit_always_conflicts_holds_nothing() {
         result,
         Err(LedgerError::Store(StoreError::Conflict(_)))
     ));
-    assert_eq!(
-        ff.faulty.commits_refused.load(Ordering::SeqCst),
-        ATTEMPTS_MAX
-    );
+    assert_eq!(ff.faulty.commits_seen.load(Ordering::SeqCst), ATTEMPTS_MAX);
     assert_eq!(ff.snapshot().await, before);
     ff.fx.assert_audit_clean().await;
 }

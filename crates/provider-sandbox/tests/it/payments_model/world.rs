@@ -21,7 +21,7 @@ use store_memory::MemoryStore;
 use testkit::{CounterIds, ManualClock};
 
 use super::model::{Model, ModelWallet, Outcome};
-use super::recording::{RecordingStore, Transitions};
+use super::recording::{Recorder, Transitions};
 use super::{RefundAmount, WalletSpec};
 use crate::support::Providers;
 
@@ -166,11 +166,10 @@ fn new_wallet(org_id: OrgId, owner: Owner, spec: &WalletSpec, usd: Currency) -> 
 impl World {
     pub(super) async fn new(wallets: &[WalletSpec; 3]) -> Self {
         let store = Arc::new(MemoryStore::new());
-        let recording = Arc::new(RecordingStore::new(store.clone()));
-        let transitions = recording.transitions();
+        let (recording, transitions) = Recorder::wrap(store.clone());
         let clock = Arc::new(ManualClock::default());
         let ids = Arc::new(CounterIds::default());
-        let ledger = Ledger::new(recording, clock.clone(), ids.clone());
+        let ledger = Ledger::new(Arc::new(recording), clock.clone(), ids.clone());
         let sandbox = Arc::new(SandboxProvider::new(
             store.clone(),
             ids,
