@@ -198,12 +198,7 @@ async fn posting_sums(
             &row.try_get::<String, _>("amount")
                 .map_err(fail("decode posting"))?,
         )?;
-        match account_sums.get_mut(&account_code) {
-            Some(sum) => *sum += amount,
-            None => {
-                account_sums.insert(account_code, amount);
-            }
-        }
+        *account_sums.entry(account_code).or_default() += amount;
         match &mut current {
             Some((id, sum)) if *id == transaction_id => *sum += amount,
             _ => {
