@@ -13,6 +13,7 @@ pub mod fake_paypal;
 pub mod fake_revolut;
 mod ids;
 pub mod pg;
+pub mod props;
 pub mod tapped_store;
 
 pub use clock::ManualClock;

@@ -23,7 +23,6 @@ use ledger_core::service::{NewWallet, ReserveRequest};
 use ledger_core::wallet::{FeeType, Owner};
 use proptest::prelude::*;
 use proptest::sample::Index;
-use proptest::test_runner::FileFailurePersistence;
 use rust_decimal::{Decimal, RoundingStrategy};
 use store_memory::MemoryStore;
 use testkit::{CounterIds, ManualClock};
@@ -34,7 +33,6 @@ use crate::model::{HoldSpec, Model, Outcome, Scope, SweepCounts, TicketStatus, W
 const ORG: &str = "org_acme";
 const USERS: [&str; 2] = ["user_ada", "user_bob"];
 const TEAMS: [&str; 2] = ["team_ml", "team_ops"];
-const CASES_MIN: u32 = 256;
 
 /// How a settle's actual amount relates to the hold.
 #[derive(Debug, Clone)]
@@ -214,19 +212,7 @@ fn sequence() -> impl Strategy<Value = Vec<Op>> {
 }
 
 fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|cases| cases.parse().ok())
-        .unwrap_or(CASES_MIN);
-    ProptestConfig {
-        cases,
-        max_shrink_iters: 4_096,
-        // Relative to the package root, where `cargo test` runs the binary.
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "proptest-regressions/it/invariants.txt",
-        ))),
-        ..ProptestConfig::default()
-    }
+    testkit::props::config("proptest-regressions/it/invariants.txt", 4_096)
 }
 
 proptest! {

@@ -32,12 +32,9 @@ mod world;
 
 use proptest::prelude::*;
 use proptest::sample::Index;
-use proptest::test_runner::FileFailurePersistence;
 use rust_decimal::Decimal;
 
 use self::world::World;
-
-const CASES_MIN: u32 = 256;
 
 /// Which token a confirm sends with the session.
 #[derive(Debug, Clone, Copy)]
@@ -345,19 +342,7 @@ fn sequence() -> impl Strategy<Value = ([WalletSpec; 3], Vec<Op>)> {
 }
 
 fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|cases| cases.parse().ok())
-        .unwrap_or(CASES_MIN);
-    ProptestConfig {
-        cases,
-        max_shrink_iters: 4_096,
-        // Relative to the package root, where `cargo test` runs the binary.
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "proptest-regressions/it/payments_model.txt",
-        ))),
-        ..ProptestConfig::default()
-    }
+    testkit::props::config("proptest-regressions/it/payments_model.txt", 4_096)
 }
 
 proptest! {

@@ -26,13 +26,11 @@ use ledger_core::topup_rule::{
 use ledger_core::wallet::{Owner, Wallet};
 use proptest::prelude::*;
 use proptest::sample::Index;
-use proptest::test_runner::FileFailurePersistence;
 use rust_decimal::Decimal;
 use time::Duration;
 
 use crate::support::{Fixture, credits};
 
-const CASES_MIN: u32 = 256;
 const GOOD_METHOD: &str = "pm_good";
 const DECLINING_METHOD: &str = "pm_decline";
 
@@ -212,19 +210,7 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|cases| cases.parse().ok())
-        .unwrap_or(CASES_MIN);
-    ProptestConfig {
-        cases,
-        max_shrink_iters: 2_048,
-        // Relative to the package root, where `cargo test` runs the binary.
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "proptest-regressions/it/rules_props.txt",
-        ))),
-        ..ProptestConfig::default()
-    }
+    testkit::props::config("proptest-regressions/it/rules_props.txt", 2_048)
 }
 
 proptest! {
